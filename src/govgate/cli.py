@@ -1,0 +1,97 @@
+"""The ``govgate`` command: parse arguments, run a sub-command, map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__
+from .errors import ExitCode, GovgateError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message, source="command line")
+
+
+def _as_of(text: str) -> datetime:
+    from .timeutil import parse_instant
+
+    return parse_instant(text, source="--as-of")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--as-of", metavar="INSTANT",
+                        help="evaluate as of this UTC instant (default: now), e.g. "
+                             "2026-11-20T00:00:00Z; same inputs + same --as-of = same bytes")
+    common.add_argument("-c", "--config", metavar="FILE", type=Path,
+                        help="configuration file (default: govgate.yaml or [tool.govgate] in "
+                             "pyproject.toml, searched upwards)")
+    common.add_argument("-p", dest="plugins", action="append", default=[], metavar="PLUGIN",
+                        help="load a plugin module, or disable one with no:NAME")
+    parser = _Parser(prog="govgate", description=__doc__, parents=[common])
+    parser.add_argument("--version", action="version", version=f"govgate {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    from .commands import COMMANDS
+
+    for name in COMMANDS:
+        module = importlib.import_module(f".commands.{name}", __package__)
+        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP,
+                                    parents=[common])
+        module.add_arguments(sub)
+        sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
+         err: TextIO | None = None, cwd: Path | None = None) -> ExitCode:
+    """Run govgate; only here do exceptions become exit codes."""
+    from .commands import Session
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a in ("-h", "--help", "--version") or not a.startswith("-") for a in argv):
+        argv.insert(0, "check")  # plain `govgate` evaluates the project, like plain `pytest`
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if getattr(args, "_module", None) is None:
+            parser.print_help(out)
+            return ExitCode.USAGE_ERROR
+        # The only clock read in govgate: the default as-of instant, to whole seconds.
+        as_of = (_as_of(args.as_of) if args.as_of
+                 else datetime.now(UTC).replace(microsecond=0))
+        session = Session(as_of=as_of, out=out, err=err, cwd=cwd or Path.cwd(),
+                          plugins=list(args.plugins), config_path=args.config,
+                          options=vars(args))
+        return ExitCode(args._module.run(args, session))
+    except GovgateError as exc:
+        print(f"govgate: error: {exc}", file=err)
+        return exc.exit_code
+    except SystemExit as exc:  # --help / --version
+        return ExitCode.OK if exc.code in (0, None) else ExitCode.USAGE_ERROR
+    except BrokenPipeError:
+        # `govgate schema | head`: the reader left; that is not an error of ours.
+        return ExitCode.OK
+    except KeyboardInterrupt:
+        print("govgate: interrupted", file=err)
+        return ExitCode.INTERNAL_ERROR
+    except Exception as exc:
+        if os.environ.get("GOVGATE_DEBUG"):
+            raise
+        print(f"govgate: internal error: {type(exc).__name__}: {exc} "
+              "(set GOVGATE_DEBUG=1 for the traceback; please report it)", file=err)
+        return ExitCode.INTERNAL_ERROR
+
+
+def console_main() -> None:
+    """The console-script entry point."""
+    sys.exit(int(main()))

@@ -1,0 +1,97 @@
+"""Find and read the project configuration, the way pytest finds its ini file.
+
+``govgate.yaml`` (or ``.govgate.yaml``) in the current folder or a parent, else ``[tool.govgate]``
+in a ``pyproject.toml``; ``-c FILE`` names one explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GovgateError
+
+CONFIG_NAMES = ("govgate.yaml", ".govgate.yaml")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration of one run."""
+
+    #: The configuration file, or None when running on bare inputs (``govgate heatmap --events``).
+    path: Path | None
+    #: Relative references resolve against this folder.
+    base: Path
+    data: Mapping[str, Any] = field(default_factory=dict)
+    #: Command-line options of the run (plugins may read their own).
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def source_name(self) -> str:
+        return self.path.name if self.path else "<no config>"
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        value = self.data.get(name) or {}
+        return value if isinstance(value, Mapping) else {}
+
+    def path_of(self, ref: str) -> Path:
+        """A local output path (output folder, ledger) resolved against the config's folder."""
+        return (self.base / ref).resolve()
+
+    @property
+    def output_dir(self) -> Path:
+        return self.path_of(str(self.data.get("output", "govgate-out")))
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.path_of(str(self.data.get("ledger", ".govgate/ledger.jsonl")))
+
+
+def find_config(start: Path) -> Path | None:
+    """Return the nearest configuration file at or above ``start``."""
+    for folder in (start, *start.parents):
+        for name in CONFIG_NAMES:
+            if (folder / name).is_file():
+                return folder / name
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+            return pyproject
+    return None
+
+
+def _pyproject_section(path: Path) -> dict[str, Any] | None:
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise GovgateError(f"cannot read TOML: {exc}", source=str(path)) from None
+    section = data.get("tool", {}).get("govgate")
+    return section if isinstance(section, dict) else None
+
+
+def load_config(
+    path: Path | None, *, cwd: Path, options: Mapping[str, Any] | None = None
+) -> Config:
+    """Read and validate the configuration file (found from ``cwd`` when ``path`` is None)."""
+    from .loaders.documents import parse_document, validate
+
+    options = dict(options or {})
+    if path is None:
+        path = find_config(cwd)
+        if path is None:
+            raise GovgateError(
+                "no configuration found: create govgate.yaml (or [tool.govgate] in "
+                "pyproject.toml) or pass -c FILE",
+                source=str(cwd),
+            )
+    elif not path.is_file():
+        raise GovgateError("configuration file not found", source=str(path))
+    if path.name == "pyproject.toml":
+        data: Any = _pyproject_section(path) or {}
+    else:
+        data = parse_document(path.read_bytes(), str(path)).data
+    validate(data, "config", str(path))
+    return Config(path=path.resolve(), base=path.resolve().parent, data=data, options=options)

@@ -1,0 +1,49 @@
+"""The one error type users see, and the exit codes govgate returns."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of the ``govgate`` command, in the spirit of ``pytest.ExitCode``."""
+
+    #: The gate passed: publish may proceed.
+    OK = 0
+    #: The gate is blocked: at least one blocking finding (red state, refused ack, ...).
+    GATE_BLOCKED = 1
+    #: Bad input or bad usage: a file is missing, malformed or fails its schema. Nothing was
+    #: decided and nothing was written half-way.
+    USAGE_ERROR = 2
+    #: An internal error: a bug in govgate or in a plugin. Please report it.
+    INTERNAL_ERROR = 3
+
+
+class GovgateError(Exception):
+    """An error the user can fix: it names the source, the place in it and what was expected.
+
+    Raised by loaders and sources; only the command-line entry point turns it into an exit code,
+    so library callers can catch it.
+    """
+
+    exit_code: ExitCode = ExitCode.USAGE_ERROR
+
+    def __init__(self, message: str, *, source: str | None = None, where: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.where = where
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.source, self.where) if p]
+        parts.append(self.message)
+        # One line, always: control characters from hostile input must not forge extra lines.
+        return ": ".join(parts).replace("\r", "\\r").replace("\n", "\\n")
+
+
+class UsageError(GovgateError):
+    """The command line itself is wrong (unknown option, bad --as-of, ...)."""
+
+
+class SourceError(GovgateError):
+    """A source (file, URL, database) could not be read. A failed load is never a pass."""

@@ -1,0 +1,54 @@
+"""Run one evaluation end to end: load, evaluate, decide. No output is written here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from .evaluation import Evaluation, Inputs
+from .model import Finding, GateResult
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from .config import Config
+
+
+def load_inputs(config: Config, pm: pluggy.PluginManager, as_of: datetime) -> Inputs:
+    """Every input, read and validated; raises GovgateError before anything is decided."""
+    from .loaders.policies import load_policies
+
+    inputs = Inputs()
+    inputs.put("hook", pm.hook)
+    inputs.put("as_of", as_of)
+    inputs.put("policies", load_policies(config, pm.hook))
+    pm.hook.govgate_load_inputs(config=config, inputs=inputs)
+    return inputs
+
+
+def evaluate(config: Config, pm: pluggy.PluginManager, as_of: datetime,
+             inputs: Inputs | None = None) -> tuple[GateResult, Evaluation]:
+    """Evaluate every rule at ``as_of`` and decide the gate."""
+    inputs = inputs or load_inputs(config, pm, as_of)
+    evaluation = Evaluation(as_of=as_of, config=config, hook=pm.hook, inputs=inputs)
+    findings: list[Finding] = []
+    for batch in pm.hook.govgate_evaluate(evaluation=evaluation):
+        findings.extend(batch or ())
+    pm.hook.govgate_modify_findings(evaluation=evaluation, findings=findings)
+    findings.sort(key=Finding.sort_key)
+    passed = bool(pm.hook.govgate_gate_passed(evaluation=evaluation, findings=findings))
+    pages = tuple(sorted({p.dedup_key: p for p in evaluation.pages}.values(),
+                         key=lambda p: (p.at, p.dedup_key)))
+    records = tuple(sorted({r.key: r for r in evaluation.records}.values(),
+                           key=lambda r: (r.at, r.kind, r.key)))
+    result = GateResult(
+        as_of=as_of,
+        passed=passed,
+        state=evaluation.state,
+        findings=tuple(findings),
+        pages=pages,
+        records=records,
+        artifacts={name: name for name in sorted(evaluation.artifacts)},
+        sections=dict(sorted(evaluation.sections.items())),
+    )
+    return result, evaluation

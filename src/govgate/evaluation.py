@@ -1,0 +1,60 @@
+"""The state of one evaluation: inputs in, findings and side-effect plans out.
+
+Evaluation hooks compute from ``Evaluation.inputs`` and ``Evaluation.as_of`` only; what they
+want written (artifacts, ledger records, pages) is recorded here and performed at the edge by
+the command, after the gate decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .model import GovernanceState, LedgerRecord, Page
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from .config import Config
+
+
+@dataclass
+class Inputs:
+    """Loaded inputs by domain name (``reconciliation``, ``fatigue``, ...).
+
+    A plugin stores its own domain's inputs under its own key; the built-ins use typed accessors
+    in their modules.
+    """
+
+    domains: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str) -> Any:
+        return self.domains.get(name)
+
+    def put(self, name: str, value: Any) -> None:
+        self.domains[name] = value
+
+
+@dataclass
+class Evaluation:
+    """One evaluation at one instant."""
+
+    as_of: datetime
+    config: Config
+    hook: pluggy.HookRelay
+    inputs: Inputs = field(default_factory=Inputs)
+    state: GovernanceState = GovernanceState.GREEN
+    pages: list[Page] = field(default_factory=list)
+    records: list[LedgerRecord] = field(default_factory=list)
+    #: Files to write under the output folder: relative name -> bytes (content-addressed names).
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+    #: Structured data for reporters (readback, review, job summary), by section name.
+    sections: dict[str, Any] = field(default_factory=dict)
+
+    def add_artifact(self, name: str, data: bytes) -> str:
+        existing = self.artifacts.get(name)
+        if existing is not None and existing != data:
+            raise ValueError(f"artifact {name} produced twice with different content")
+        self.artifacts[name] = data
+        return name

@@ -1,0 +1,91 @@
+"""Values of the fatigue domain, named exactly as lesson 174's SQL names them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+OwnerRoute = Literal["publish_gate", "faq_rewrite", "freeze_bypass", "exec_readback"]
+OWNER_ROUTES: tuple[str, ...] = ("publish_gate", "faq_rewrite", "freeze_bypass", "exec_readback")
+ACK_OUTCOMES: tuple[str, ...] = ("approved", "rejected", "reroute_requested", "timeout")
+CLASSIFICATIONS: tuple[str, ...] = ("red", "amber", "recovering", "green")
+
+#: Default ``sla_target_hours`` per route (lesson 174: 30 min, 4 h, 2 h, 24 h).
+DEFAULT_SLA_TARGET_HOURS: dict[str, Decimal] = {
+    "publish_gate": Decimal("0.5"),
+    "faq_rewrite": Decimal("4"),
+    "freeze_bypass": Decimal("2"),
+    "exec_readback": Decimal("24"),
+}
+
+#: The nightly refresh instant is 00:00 UTC; history steps back in whole days from a refresh.
+REFRESH_STEP = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Every number the classification, promotion and ladder rules use, with the seed's values.
+
+    They live in the policy so a team can replay a month under a candidate policy (what-if).
+    """
+
+    window_days: int = 14
+    red_min_windows: int = 3
+    red_min_breaches: int = 1
+    amber_min_windows: int = 3
+    amber_ratio: Decimal = Decimal("0.75")
+    quiet_ratio: Decimal = Decimal("0.5")
+    recovering_days: int = 7
+    aged_factor: Decimal = Decimal("1.5")
+    revert_green_days: int = 7
+    rung2_hours: int = 48
+
+
+@dataclass(frozen=True, slots=True)
+class HeatmapRow:
+    """One row of ``signer_fatigue_heatmap_14d`` plus its ``classification``.
+
+    Averages are exact decimals (``None`` when SQL's AVG would be NULL); they are rounded only
+    when rendered.
+    """
+
+    signer_id: str
+    ack_count_14d: int
+    breached_count_14d: int
+    concurrent_window_count_14d: int
+    avg_latency_hours_14d: Decimal | None
+    avg_latency_ratio_14d: Decimal | None
+    pending_acks_now: int
+    classification: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAck:
+    """An ack event unanswered at some refresh: the input of ``pending_acks_aged``.
+
+    ``ack_dt_utc`` is when it was eventually answered (``None`` if still open at the export).
+    """
+
+    ack_event_id: str
+    signer_id: str
+    owner_route: str
+    cert_window_id: str | None
+    request_dt_utc: datetime
+    ack_dt_utc: datetime | None
+    sla_target_hours: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """One daily refresh of the heat-map: its instant, rows, classifications and snapshot hash.
+
+    ``classification`` covers every signer seen in the export up to ``at``, also those with no row
+    in the 14-day window (they are green, or still recovering).
+    """
+
+    at: datetime
+    rows: tuple[HeatmapRow, ...]
+    classification: dict[str, str] = field(hash=False)
+    snapshot_hash: str

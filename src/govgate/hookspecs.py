@@ -1,0 +1,221 @@
+"""Every ``govgate_*`` hook, grouped by phase.
+
+Built-in evaluators implement these exactly as a third-party plugin would; a plugin replaces a
+built-in by implementing a ``firstresult`` hook (built-ins are ``trylast``) or by disabling the
+built-in with ``-p no:NAME``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .evaluation import Evaluation, Inputs
+    from .fatigue.heatmap import EventLog
+    from .fatigue.model import Refresh, Thresholds
+    from .ledger import Ledger
+    from .model import Finding, GateResult, Page
+    from .recon.model import DiffRow, Tolerance, WindowOutcome
+    from .reporters import Reporter
+    from .sinks import DeliveryResult
+
+hookspec = pluggy.HookspecMarker("govgate")
+hookimpl = pluggy.HookimplMarker("govgate")
+
+
+# -------------------------------------------------------------------------------------------
+# Start-up
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def govgate_addoption(parser: argparse.ArgumentParser) -> None:
+    """Add command-line options to ``govgate check``.
+
+    :param parser: The ``check`` sub-command's parser.
+    """
+
+
+@hookspec(historic=True)
+def govgate_configure(config: Config) -> None:
+    """Called once the configuration is loaded, before any input is read.
+
+    :param config: The run's configuration.
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# Loading inputs
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def govgate_read_source(ref: str, base: Path, settings: Mapping[str, Any]) -> bytes | None:
+    """Resolve a reference from the configuration (a path, a URL, ...) to its bytes.
+
+    Stops at the first non-None result. The built-in file source is ``trylast``.
+
+    :param ref: The reference as written in the configuration.
+    :param base: The configuration file's folder; relative paths resolve against it.
+    :param settings: The ``sources`` mapping of the configuration.
+    :returns: The bytes, or None when this source does not handle ``ref``.
+    :raises SourceError: When the source handles ``ref`` but cannot read it.
+    """
+
+
+@hookspec
+def govgate_load_inputs(config: Config, inputs: Inputs) -> None:
+    """Read and validate the inputs one domain needs and store them on ``inputs``.
+
+    All I/O happens here; evaluation hooks only compute.
+
+    :param config: The run's configuration.
+    :param inputs: The bag of loaded inputs to fill.
+    :raises GovgateError: On any bad input, naming the file, the place and what was expected.
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# Evaluation: reconciliation (lesson 166)
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def govgate_compare_metric(
+    metric_id: str,
+    leadership: Decimal | None,
+    partner: Decimal | None,
+    tolerance: Tolerance,
+) -> DiffRow | None:
+    """Compare one metric of the leadership rollup (the reference) with the partner annex.
+
+    Stops at the first non-None result.
+
+    :param metric_id: The metric dictionary id.
+    :param leadership: The leadership value, None when the metric is missing on that side.
+    :param partner: The partner value, None when the metric is missing on that side.
+    :param tolerance: The epsilon policy's tolerance for this metric.
+    :returns: The diff row, with ``result`` ``pass`` or ``fail``.
+    """
+
+
+@hookspec(firstresult=True)
+def govgate_window_eligibility(
+    window: WindowOutcome,
+    previous: WindowOutcome | None,
+    evaluation: Evaluation,
+    as_of: datetime,
+) -> str | None:
+    """Decide the ack eligibility of a scheduled window's run: ``green``, ``amber`` or None.
+
+    Stops at the first non-None result; None from every implementation means "not eligible
+    at all" (the window has no PASS run).
+
+    :param window: The window to decide.
+    :param previous: The previous scheduled window, None for the first one.
+    :param evaluation: The evaluation (inputs: bootstrap, evidence, overrides).
+    :param as_of: The instant the decision is made at (acks are judged at their own instant).
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# Evaluation: fatigue, promotion and escalation (lesson 174)
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def govgate_fatigue_history(
+    events: EventLog, as_of: datetime, thresholds: Thresholds
+) -> Sequence[Refresh] | None:
+    """Compute the daily heat-map refreshes up to and including ``as_of``.
+
+    Stops at the first non-None result.
+
+    :returns: Refreshes in time order; the last one is the refresh at ``as_of``.
+    """
+
+
+@hookspec(firstresult=True)
+def govgate_classify_signer(
+    windows: int,
+    breaches: int,
+    ratio: Decimal | None,
+    previous: str | None,
+    quiet_streak: int,
+    thresholds: Thresholds,
+) -> str | None:
+    """Classify one signer at one refresh: ``red``, ``amber``, ``recovering`` or ``green``.
+
+    Stops at the first non-None result.
+
+    :param windows: ``concurrent_window_count_14d``.
+    :param breaches: ``breached_count_14d``.
+    :param ratio: ``avg_latency_ratio_14d`` (exact), None when SQL's AVG is NULL.
+    :param previous: The classification at the refresh one day before, None if none.
+    :param quiet_streak: Consecutive refreshes ending now that were neither red nor amber and
+        had a ratio below ``quiet_ratio`` (this one included).
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# Evaluation: every rule
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
+    """Evaluate one family of rules and return its findings.
+
+    Implementations may also record pages, ledger records, artifacts and report sections on
+    ``evaluation``. They never read the clock or the disk: ``evaluation.as_of`` is the instant.
+    """
+
+
+@hookspec
+def govgate_modify_findings(evaluation: Evaluation, findings: list[Finding]) -> None:
+    """Adjust the collected findings in place before the gate decides (waivers live here).
+
+    Waived findings stay in the list, marked ``waived_by``: they are counted, never hidden.
+    """
+
+
+@hookspec(firstresult=True)
+def govgate_gate_passed(evaluation: Evaluation, findings: Sequence[Finding]) -> bool | None:
+    """Decide whether the gate passes. Stops at the first non-None result.
+
+    The built-in passes exactly when no finding blocks.
+    """
+
+
+# -------------------------------------------------------------------------------------------
+# Delivery and reporting
+# -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def govgate_page(page: Page, settings: Mapping[str, Any], ledger: Ledger) -> DeliveryResult | None:
+    """Deliver one page through a sink.
+
+    :param page: The page; ``page.dedup_key`` is stable for its condition.
+    :param settings: The ``paging`` mapping of the configuration.
+    :param ledger: The run's ledger, to skip pages delivered by an earlier run.
+    :returns: What happened, or None when this sink is not configured.
+    """
+
+
+@hookspec
+def govgate_reporters() -> Sequence[Reporter] | None:
+    """Return the reporters this plugin provides (chosen with ``--format NAME``)."""
+
+
+@hookspec
+def govgate_finish(result: GateResult, config: Config) -> None:
+    """Called after the gate decided and the reports were written."""

@@ -1,0 +1,1 @@
+"""Loaders read inputs through sources, parse them and validate them against shipped schemas."""

@@ -1,0 +1,107 @@
+"""Versioned policy documents: every file declares its ``kind`` and a semver ``version``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import GovgateError
+from ..semver import parse_semver
+from ..timeutil import parse_instant
+from .documents import Document, parse_document, validate
+from .io import read_ref
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from ..config import Config
+
+POLICY_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class PolicyDoc:
+    """One version of one policy kind."""
+
+    kind: str
+    version: str
+    key: tuple[int, int, int]
+    approved_dt_utc: datetime | None
+    document: Document
+
+    @property
+    def data(self) -> Any:
+        return self.document.data
+
+    @property
+    def source(self) -> str:
+        return self.document.source
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """All policy documents of a project, by kind and version."""
+
+    docs: tuple[PolicyDoc, ...]
+
+    def of_kind(self, kind: str) -> list[PolicyDoc]:
+        return sorted((d for d in self.docs if d.kind == kind), key=lambda d: d.key)
+
+    def get(self, kind: str, version: str) -> PolicyDoc | None:
+        return next((d for d in self.docs if d.kind == kind and d.version == version), None)
+
+    def active(self, kind: str, as_of: datetime) -> PolicyDoc | None:
+        """The highest version of ``kind`` approved at or before ``as_of``."""
+        candidates = [
+            d for d in self.of_kind(kind)
+            if d.approved_dt_utc is None or d.approved_dt_utc <= as_of
+        ]
+        return candidates[-1] if candidates else None
+
+
+def parse_policy(data: bytes, source: str) -> PolicyDoc:
+    """Parse and validate one policy document (its schema is chosen by its ``kind``)."""
+    doc = parse_document(data, source)
+    if not isinstance(doc.data, dict) or not isinstance(doc.data.get("kind"), str):
+        raise GovgateError("a policy document must be a mapping with a 'kind'", source=source,
+                           where="/kind")
+    kind = doc.data["kind"]
+    validate(doc.data, kind, source, doc)
+    key = parse_semver(doc.data["version"], source=source, where="/version")
+    approved = doc.data.get("approved_dt_utc")
+    approved_at = (
+        parse_instant(approved, source=source, where="/approved_dt_utc") if approved else None
+    )
+    return PolicyDoc(kind, doc.data["version"], key, approved_at, doc)
+
+
+def load_policies(config: Config, hook: pluggy.HookRelay) -> PolicySet:
+    """Load every policy file under the configured ``policies`` folder (or listed files)."""
+    setting = config.data.get("policies", "policies")
+    refs: list[str]
+    if isinstance(setting, list):
+        refs = [str(s) for s in setting]
+    else:
+        folder = config.path_of(str(setting))
+        if not folder.is_dir():
+            raise GovgateError("policies folder not found", source=str(setting))
+        refs = sorted(
+            str(p.relative_to(config.base)) for p in folder.rglob("*")
+            if p.suffix in POLICY_SUFFIXES and p.is_file()
+        )
+    docs = [parse_policy(read_ref(config, hook, ref), ref) for ref in refs]
+    seen: dict[tuple[str, str], str] = {}
+    for d in docs:
+        previous = seen.setdefault((d.kind, d.version), d.source)
+        if previous != d.source:
+            raise GovgateError(
+                f"{d.kind} version {d.version} is also defined in {previous}",
+                source=d.source, where="/version",
+            )
+    return PolicySet(tuple(docs))
+
+
+def relative(config: Config, path: Path) -> str:
+    return str(path.relative_to(config.base)) if path.is_relative_to(config.base) else str(path)

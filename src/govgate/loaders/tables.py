@@ -1,0 +1,114 @@
+"""Tables (CSV with a header, or JSON/YAML lists of objects) with their row numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import GovgateError
+from .documents import load_schema, parse_document
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row: its values (empty CSV cells are None) and where it came from."""
+
+    values: dict[str, Any]
+    #: 1-based line in the file for CSV (the header is line 1), the index + 1 for JSON/YAML.
+    number: int
+    source: str
+
+    def where(self, column: str | None = None) -> str:
+        return f"row {self.number}" + (f", column {column}" if column else "")
+
+
+def read_table(data: bytes, source: str, kind: str) -> list[Row]:
+    """Parse a table and validate every row against the row schema of ``kind``."""
+    if source.endswith(".csv"):
+        rows = _read_csv(data, source)
+    else:
+        doc = parse_document(data, source)
+        items = doc.data.get("rows") if isinstance(doc.data, dict) else doc.data
+        if not isinstance(items, list):
+            raise GovgateError("expected a list of rows (or a mapping with 'rows')", source=source)
+        rows = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise GovgateError("expected an object", source=source, where=f"row {index + 1}")
+            rows.append(Row(item, index + 1, source))
+    validate_rows(rows, kind)
+    return rows
+
+
+def _read_csv(data: bytes, source: str) -> list[Row]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise GovgateError(f"not UTF-8 text (byte {exc.start})", source=source) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise GovgateError("empty file: expected a header row", source=source) from None
+    except csv.Error as exc:
+        raise GovgateError(f"invalid CSV: {exc}", source=source, where="row 1") from None
+    header = [h.strip() for h in header]
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise GovgateError(f"duplicate columns {dupes}", source=source, where="row 1")
+    rows: list[Row] = []
+    try:
+        for record in reader:
+            line = reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            if len(record) != len(header):
+                raise GovgateError(
+                    f"expected {len(header)} cells like the header, found {len(record)}",
+                    source=source, where=f"row {line}",
+                )
+            values = {h: (cell if cell != "" else None) for h, cell in zip(header, record,
+                                                                           strict=True)}
+            rows.append(Row(values, line, source))
+    except csv.Error as exc:
+        raise GovgateError(f"invalid CSV: {exc}", source=source,
+                           where=f"row {reader.line_num}") from None
+    return rows
+
+
+def validate_rows(rows: list[Row], kind: str) -> None:
+    """Validate rows with the row schema; the first error names row and column."""
+    import jsonschema
+
+    schema = load_schema(kind)
+    cls = jsonschema.validators.validator_for(schema)
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    for row in rows:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(row.values))
+        if error is None:
+            continue
+        from .documents import _describe
+
+        column = str(error.absolute_path[0]) if error.absolute_path else None
+        if error.validator == "required":
+            column = error.message.split("'")[1]
+        elif error.validator == "additionalProperties":
+            column = None
+        raise GovgateError(_describe(error), source=row.source, where=row.where(column))
+
+
+def unique(rows: list[Row], column: str) -> None:
+    """Refuse two rows with the same value in ``column``, naming both rows."""
+    seen: dict[Any, int] = {}
+    for row in rows:
+        value = row.values.get(column)
+        if value is None:
+            continue
+        if value in seen:
+            raise GovgateError(
+                f"duplicate {column} {value!r} (also on row {seen[value]})",
+                source=row.source, where=row.where(column),
+            )
+        seen[value] = row.number

@@ -1,0 +1,1 @@
+"""Weekly SLA snapshot reconciliation (lesson 166): inputs, diff engine and governance state."""

@@ -1,0 +1,1 @@
+"""Sources resolve a reference in the configuration to bytes (files, URLs, databases)."""

@@ -1,0 +1,31 @@
+"""Write a result's files: artifacts first (content-addressed), then the reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .fsutil import write_atomic, write_immutable
+
+if TYPE_CHECKING:
+    from .evaluation import Evaluation
+    from .model import GateResult
+    from .reporters import ReportContext, Reporter
+
+RESULT_FILE = "result.json"
+
+
+def write_outputs(result: GateResult, evaluation: Evaluation, output: Path,
+                  reporters: list[Reporter], context: ReportContext) -> None:
+    """Render everything first, then write: a rendering error leaves no file behind."""
+    from .reporters.builtin import JSON
+
+    rendered: dict[str, bytes] = {RESULT_FILE: JSON.render(result, context).encode()}
+    for reporter in reporters:
+        if reporter.filename:
+            rendered[reporter.filename] = reporter.render(result, context).encode()
+    artifacts_dir = output / "artifacts"
+    for name, data in sorted(evaluation.artifacts.items()):
+        write_immutable(artifacts_dir / name, data)
+    for name, data in sorted(rendered.items()):
+        write_atomic(output / name, data)
