@@ -51,6 +51,9 @@ class Evaluation:
     artifacts: dict[str, bytes] = field(default_factory=dict)
     #: Structured data for reporters (readback, review, job summary), by section name.
     sections: dict[str, Any] = field(default_factory=dict)
+    #: Values computed once per evaluation and shared between plugins (e.g. the heat-map
+    #: history, which both the fatigue and the promote plugins need).
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def add_artifact(self, name: str, data: bytes) -> str:
         existing = self.artifacts.get(name)
