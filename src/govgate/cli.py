@@ -26,17 +26,29 @@ def _as_of(text: str) -> datetime:
     return parse_instant(text, source="--as-of")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
+def _common(*, top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, accepted before or after the sub-command.
+
+    The sub-command's copy suppresses its defaults, so that ``govgate --as-of X check`` keeps X
+    instead of having the sub-parser overwrite it with None.
+    """
+    common = _Parser(add_help=False,
+                     argument_default=None if top else argparse.SUPPRESS)
     common.add_argument("--as-of", metavar="INSTANT",
                         help="evaluate as of this UTC instant (default: now), e.g. "
                              "2026-11-20T00:00:00Z; same inputs + same --as-of = same bytes")
     common.add_argument("-c", "--config", metavar="FILE", type=Path,
                         help="configuration file (default: govgate.yaml or [tool.govgate] in "
                              "pyproject.toml, searched upwards)")
-    common.add_argument("-p", dest="plugins", action="append", default=[], metavar="PLUGIN",
-                        help="load a plugin module, or disable one with no:NAME")
-    parser = _Parser(prog="govgate", description=__doc__, parents=[common])
+    common.add_argument("-p", dest="plugins", action="append", metavar="PLUGIN",
+                        help="load a plugin module, or disable one with no:NAME",
+                        **({"default": []} if top else {}))
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="govgate", description=__doc__, parents=[_common(top=True)])
+    common = _common(top=False)
     parser.add_argument("--version", action="version", version=f"govgate {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     from .commands import COMMANDS
@@ -50,6 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_VALUED = frozenset({"--as-of", "-c", "--config", "-p"})
+
+
+def _has_command(argv: list[str]) -> bool:
+    """Whether argv names a sub-command (or asks for help/version) before its first option."""
+    from .commands import COMMANDS
+
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("-h", "--help", "--version") or arg in COMMANDS:
+            return True
+        elif arg in _VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            return True  # an unknown word: let argparse say so
+    return False
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
          err: TextIO | None = None, cwd: Path | None = None) -> ExitCode:
     """Run govgate; only here do exceptions become exit codes."""
@@ -58,7 +90,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
     out = out or sys.stdout
     err = err or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(a in ("-h", "--help", "--version") or not a.startswith("-") for a in argv):
+    if not _has_command(argv):
         argv.insert(0, "check")  # plain `govgate` evaluates the project, like plain `pytest`
     try:
         parser = build_parser()

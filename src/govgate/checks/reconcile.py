@@ -251,15 +251,16 @@ def _pages(evaluation: Evaluation, recon: ReconInputs, run: _Run,
             {"missed_job_run_ids": [w.job_run_id for w in streak if w.job_run_id],
              "missed_windows": refs, "opened_at": format_instant(began),
              "policy_version": policy.version}))
-    passes = [r.completed_at for r in recon.runs
+    passes = [r for r in recon.runs
               if r.completed_at is not None
               and engine.effective_status(r, run.outcomes, evaluation.as_of) == "PASS"]
-    last = max(passes) if passes else None
+    last_run = max(passes, key=lambda r: (r.completed_at, r.job_run_id), default=None)
+    last = last_run.completed_at if last_run else None
     windows = run.windows(evaluation.as_of)
     baseline = last if last is not None else (windows[0].scheduled_at if windows else None)
     limit = policy.page_max_gap + policy.page_grace
     if baseline is not None and evaluation.as_of - baseline > limit:
-        last_id = next((r.job_run_id for r in recon.runs if r.completed_at == last), "never")
+        last_id = last_run.job_run_id if last_run else "never"
         key = f"govgate:reconcile:gap:{last_id}"
         summary = (f"No successful reconciliation since {format_instant(baseline)} "
                    f"(limit {format_duration(limit)}): last PASS {last_id}")

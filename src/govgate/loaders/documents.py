@@ -53,6 +53,8 @@ def parse_document(data: bytes, source: str) -> Document:
             raise GovgateError(
                 f"invalid JSON: {exc.msg}", source=source, where=f"line {exc.lineno}"
             ) from None
+        except GovgateError as exc:
+            raise GovgateError(exc.message, source=source) from None
     try:
         loader = _loader_class()(text)
         try:

@@ -78,6 +78,10 @@ def _utc_window(value: Any, source: str, where: str) -> datetime:
     return instant
 
 
+def _line_prefix(line: int | None) -> str:
+    return f"line {line}, " if line else ""
+
+
 def _opt_instant(row: Row, column: str) -> datetime | None:
     value = row.values.get(column)
     return None if value is None else parse_instant(value, source=row.source,
@@ -175,15 +179,16 @@ def load_runs(config: Config, hook: pluggy.HookRelay) -> tuple[SchedulerRow, ...
 def _export(doc: Document, side: str) -> MetricExport:
     data, src = doc.data, doc.source
     values: dict[str, Decimal] = {}
-    lines: dict[str, int] = {}
+    lines: dict[str, int | None] = {}
     for index, item in enumerate(data["rows"]):
         where = f"/rows/{index}"
         metric_id = item["metric_id"]
+        line = doc.line_of(where)
         if metric_id in values:
             raise GovgateError(f"duplicate metric_id {metric_id!r}", source=src,
-                               where=f"line {doc.line_of(where)}, {where}")
+                               where=f"line {line}, {where}" if line else where)
         values[metric_id] = to_decimal(item["value"], src, where + "/value")
-        lines[metric_id] = doc.line_of(where) or 1
+        lines[metric_id] = line
     footer = data.get("footer")
     declared = footer["ingest_hash"] if footer else data["ingest_hash"]
     return MetricExport(
@@ -267,7 +272,7 @@ def load_recon_inputs(config: Config, hook: pluggy.HookRelay, policies: PolicySe
                         f"metric_id {metric_id!r} has no tolerance in epsilon_policy "
                         f"{eps.version} ({eps.source})",
                         source=export.location.path,
-                        where=f"line {export.value_lines[metric_id]}, metric_id")
+                        where=_line_prefix(export.value_lines[metric_id]) + "metric_id")
     return ReconInputs(
         policy=policy,
         epsilon_policies=epsilon,

@@ -86,7 +86,7 @@ class MetricExport:
     computed_ingest_hash: str
     footer_schema_semver: str | None
     values: dict[str, Decimal] = field(hash=False)
-    value_lines: dict[str, int] = field(hash=False)
+    value_lines: dict[str, int | None] = field(hash=False)
     location: Location
 
 
