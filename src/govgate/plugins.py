@@ -14,11 +14,15 @@ from .errors import UsageError
 #: Built-in plugins by short name, in registration order. ``-p no:NAME`` disables one.
 DEFAULT_PLUGINS: dict[str, str] = {
     "files": "govgate.sources.files",
+    "https": "govgate.sources.https",
+    "postgres": "govgate.sources.postgres",
     "reconcile": "govgate.checks.reconcile",
     "gate": "govgate.checks.gate",
     "outbox": "govgate.sinks.outbox",
     "webhook": "govgate.sinks.webhook",
     "reporters": "govgate.reporters.builtin",
+    "ci-reporters": "govgate.reporters.ci",
+    "waivers": "govgate.waivers",
 }
 
 #: Plugins the gate cannot work without; they cannot be disabled.

@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import GovgateError
 from .documents import load_schema, parse_document
@@ -24,9 +25,18 @@ class Row:
         return f"row {self.number}" + (f", column {column}" if column else "")
 
 
+def is_csv(source: str) -> bool:
+    """CSV is chosen by the ``.csv`` suffix: of a URL's path (a signed URL's query string
+    follows it), and always for a database table (the PostgreSQL source answers CSV)."""
+    if "://" not in source:
+        return source.endswith(".csv")
+    parts = urlsplit(source)
+    return parts.scheme.lower() in ("postgresql", "postgres") or parts.path.endswith(".csv")
+
+
 def read_table(data: bytes, source: str, kind: str) -> list[Row]:
     """Parse a table and validate every row against the row schema of ``kind``."""
-    if source.endswith(".csv"):
+    if is_csv(source):
         rows = _read_csv(data, source)
     else:
         doc = parse_document(data, source)
