@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 #: Sub-command modules, in the order ``govgate --help`` lists them.
 COMMANDS: tuple[str, ...] = (
-    "check", "simulate", "schema", "ledger",
+    "check", "simulate", "schema", "ledger", "validate",
 )
 
 
