@@ -167,11 +167,7 @@ def _run_check(settings: Settings, out: TextIO, err: TextIO) -> tuple[int, _Capt
              else datetime.now(UTC).replace(microsecond=0))
     session = Session(as_of=as_of, out=out, err=err, cwd=settings.workspace,
                       plugins=list(settings.plugins), config_path=settings.config)
-    config = session.config()
-    if settings.block_on is not None:
-        # The action's input overrides the configuration's block_states for this run only.
-        session._config = dataclasses.replace(
-            config, data={**config.data, "block_states": BLOCK_ON[settings.block_on]})
+    session.config()
     capture = _Capture()
     session.pm.register(capture, name="govgate-action-capture")
     known = available(session.pm)
@@ -181,6 +177,7 @@ def _run_check(settings: Settings, out: TextIO, err: TextIO) -> tuple[int, _Capt
         format=",".join(dict.fromkeys(formats)),
         output=str(settings.output) if settings.output else None,
         no_deliver=not settings.deliver,
+        block_on=settings.block_on,
     )
     code = check.run(args, session)
     return code, capture, session

@@ -84,7 +84,7 @@ def test_waived_findings_are_skipped_with_the_waiver(pytester: pytest.Pytester,
     result = run(pytester, "--govgate", "--govgate-as-of", AS_OF)
     result.stdout.fnmatch_lines([
         "govgate::reconcile::state[[]governance[]] SKIPPED*",
-        "SKIPPED [[]1[]] govgate.yaml:1: reconcile.state [[]waived by AUD-7[]] governance: red*",
+        "SKIPPED [[]1[]] *: reconcile.state [[]waived by AUD-7[]] governance: red*",
     ])
     assert result.ret == pytest.ExitCode.OK
 
@@ -137,4 +137,4 @@ def test_the_plugin_is_light_until_opted_in(tmp_path: Path) -> None:
             "'jsonschema', 'tabulate'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=tmp_path).stdout
-    assert out.strip() == "['govgate', 'govgate.errors', 'govgate.pytest_plugin']"
+    assert set(eval(out.strip())) <= {"govgate", "govgate.errors", "govgate.pytest_plugin"}

@@ -734,8 +734,18 @@ def test_shuffled_scheduler_rows_give_the_same_result(make_project, sched) -> No
     two.write_runs(rows)
     first = one.check(sched.after(6))
     second = two.check(sched.after(6))
-    assert second.out == first.out
-    assert (two.output / "result.json").read_bytes() == (one.output / "result.json").read_bytes()
+    # Row order may move a finding's line number (that is where the row now is), nothing else.
+    assert _without_lines(second.out) == _without_lines(first.out)
+    assert _without_lines(two.output / "result.json") == _without_lines(one.output / "result.json")
+
+
+def _without_lines(path_or_text):
+    text = path_or_text.read_text() if isinstance(path_or_text, Path) else path_or_text
+    result = json.loads(text)
+    for finding in result["findings"]:
+        if finding["location"]:
+            finding["location"]["line"] = None
+    return result
 
 
 def test_rerunning_appends_nothing_to_the_ledger(make_project, sched) -> None:

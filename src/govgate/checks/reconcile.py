@@ -96,6 +96,7 @@ def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
     findings += _pages(evaluation, recon, run, decision)
     findings += _comms(recon, run, decision, as_of)
     evaluation.sections[DOMAIN] = _section(recon, run, windows, decision, acks, names)
+    evaluation.sections[DOMAIN]["last_successful_completion"] = _last_pass(recon, run, as_of)
     return findings
 
 
@@ -163,8 +164,11 @@ def _state_findings(evaluation: Evaluation, recon: ReconInputs,
         message = f"green: {latest.job_run_id} passed after a passing window"
     severity = (Severity.ERROR if blocks else
                 Severity.WARNING if decision.state != "green" else Severity.INFO)
+    # Point at the latest window's scheduler row; a window without a row is the schedule's fault.
+    row = next((r for r in recon.runs if r.job_run_id == latest.job_run_id), None)
+    location = row.location if row else Location(recon.policy.source)
     return [Finding("reconcile.state", "governance", severity, message,
-                    owner_route="publish_gate",
+                    owner_route="publish_gate", location=location,
                     evidence={"state": decision.state, "latest_window": latest.ref,
                               "missed_windows": refs})]
 
@@ -267,8 +271,15 @@ def _pages(evaluation: Evaluation, recon: ReconInputs, run: _Run,
         evaluation.pages.append(Page(key, summary, "govgate.reconcile", "error",
                                      baseline + limit, {"last_pass": last_id}))
         findings.append(Finding("reconcile.completion-gap", last_id, Severity.WARNING, summary,
-                                owner_route="publish_gate"))
+                                owner_route="publish_gate",
+                                location=last_run.location if last_run else None))
     return findings
+
+
+def _last_pass(recon: ReconInputs, run: _Run, as_of: datetime) -> str | None:
+    done = [r.completed_at for r in recon.runs if r.completed_at is not None
+            and engine.effective_status(r, run.outcomes, as_of) == "PASS"]
+    return format_instant(max(done)) if done else None
 
 
 def _comms(recon: ReconInputs, run: _Run, decision: engine.StateDecision,

@@ -20,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "and every one is written to the output folder (default: text)")
     parser.add_argument("-o", "--output", metavar="DIR",
                         help="output folder (default: the config's 'output', govgate-out)")
+    parser.add_argument("--block-on", choices=["red", "amber"],
+                        help="override block_states for this run: red (only red blocks) or "
+                             "amber (amber and red block)")
     parser.add_argument("--no-deliver", action="store_true",
                         help="decide and write reports, but do not page or append to the ledger")
 
@@ -33,6 +36,12 @@ def run(args: argparse.Namespace, session: Session) -> int:
     from ..writing import write_outputs
 
     config = session.config()
+    block_on = getattr(args, "block_on", None)
+    if block_on is not None:
+        import dataclasses
+
+        states = ["red"] if block_on == "red" else ["red", "amber"]
+        config = dataclasses.replace(config, data={**config.data, "block_states": states})
     pm = session.pm
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     if not formats:
