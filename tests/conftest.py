@@ -32,6 +32,7 @@ from govgate.plugins import get_plugin_manager
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "policies"
+RECON_POLICY_KINDS = frozenset({"reconciliation_policy", "epsilon_policy", "metric_dictionary"})
 
 ANCHOR = datetime(2026, 9, 21, tzinfo=UTC)
 PERIOD = timedelta(days=7)
@@ -119,7 +120,10 @@ def _policies() -> tuple[Any, dict[str, Any], list[str]]:
     config = Config(path=None, base=REPO, data={"policies": "policies"})
     policies = load_policies(config, get_plugin_manager().hook)
     policy = load_recon_policy(policies, ANCHOR + 52 * PERIOD)
-    return policy, load_epsilon_policies(policies), [d.source for d in policies.docs]
+    # Only what a reconciliation project needs: the lesson-174 backup owner policies of the
+    # shipped demo would add their own findings (the cross-route audit) to every project.
+    files = [d.source for d in policies.docs if d.kind in RECON_POLICY_KINDS]
+    return policy, load_epsilon_policies(policies), files
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

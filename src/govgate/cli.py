@@ -26,7 +26,7 @@ def _as_of(text: str) -> datetime:
     return parse_instant(text, source="--as-of")
 
 
-def _common(*, top: bool) -> argparse.ArgumentParser:
+def _common(*, top: bool) -> _Parser:
     """The options every command takes, accepted before or after the sub-command.
 
     The sub-command's copy suppresses its defaults, so that ``govgate --as-of X check`` keeps X
@@ -40,9 +40,13 @@ def _common(*, top: bool) -> argparse.ArgumentParser:
     common.add_argument("-c", "--config", metavar="FILE", type=Path,
                         help="configuration file (default: govgate.yaml or [tool.govgate] in "
                              "pyproject.toml, searched upwards)")
-    common.add_argument("-p", dest="plugins", action="append", metavar="PLUGIN",
-                        help="load a plugin module, or disable one with no:NAME",
-                        **({"default": []} if top else {}))
+    plugin_help = "load a plugin module, or disable one with no:NAME"
+    if top:
+        common.add_argument("-p", dest="plugins", action="append", metavar="PLUGIN",
+                            help=plugin_help, default=[])
+    else:
+        common.add_argument("-p", dest="plugins", action="append", metavar="PLUGIN",
+                            help=plugin_help)
     return common
 
 

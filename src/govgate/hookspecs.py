@@ -19,7 +19,8 @@ import pluggy
 if TYPE_CHECKING:
     from .config import Config
     from .evaluation import Evaluation, Inputs
-    from .fatigue.heatmap import EventLog
+    from .fatigue.events import EventLog
+    from .fatigue.heatmap import Classifier
     from .fatigue.model import Refresh, Thresholds
     from .ledger import Ledger
     from .model import Finding, GateResult, Page
@@ -133,11 +134,17 @@ def govgate_window_eligibility(
 
 @hookspec(firstresult=True)
 def govgate_fatigue_history(
-    events: EventLog, as_of: datetime, thresholds: Thresholds
+    events: EventLog, as_of: datetime, thresholds: Thresholds, classify: Classifier
 ) -> Sequence[Refresh] | None:
     """Compute the daily heat-map refreshes up to and including ``as_of``.
 
     Stops at the first non-None result.
+
+    :param events: The loaded ``signer_ack_event`` export.
+    :param as_of: The last refresh instant (00:00 UTC for ``govgate check``).
+    :param thresholds: The active backup owner policy's thresholds.
+    :param classify: The per-signer-per-day rule (``govgate_classify_signer`` bound to the
+        plugin manager, or the built-in function when no plugin replaces it).
 
     :returns: Refreshes in time order; the last one is the refresh at ``as_of``.
     """

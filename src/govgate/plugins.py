@@ -17,19 +17,22 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "https": "govgate.sources.https",
     "postgres": "govgate.sources.postgres",
     "reconcile": "govgate.checks.reconcile",
+    "fatigue": "govgate.checks.fatigue",
+    "promote": "govgate.promote.plugin",
     "gate": "govgate.checks.gate",
     "outbox": "govgate.sinks.outbox",
     "webhook": "govgate.sinks.webhook",
     "reporters": "govgate.reporters.builtin",
     "ci-reporters": "govgate.reporters.ci",
     "waivers": "govgate.waivers",
+    "documents": "govgate.documents.plugin",
 }
 
 #: Plugins the gate cannot work without; they cannot be disabled.
 ESSENTIAL_PLUGINS: frozenset[str] = frozenset({"files", "gate"})
 
 #: Extra hook specifications shipped by built-in packages (kept beside the code they serve).
-EXTRA_HOOKSPECS: tuple[str, ...] = ()
+EXTRA_HOOKSPECS: tuple[str, ...] = ("govgate.promote.hookspecs",)
 
 ENTRY_POINT_GROUP = "govgate"
 

@@ -178,8 +178,15 @@ class PostgresCluster:
         if (self.data_dir / "postmaster.pid").exists():
             subprocess.run(
                 self._cmd(
-                    [str(self.tools["pg_ctl"]), "-D", str(self.data_dir), "-m", "fast", "-w",
-                     "stop"]
+                    [
+                        str(self.tools["pg_ctl"]),
+                        "-D",
+                        str(self.data_dir),
+                        "-m",
+                        "fast",
+                        "-w",
+                        "stop",
+                    ]
                 ),
                 capture_output=True,
                 check=False,

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 #: Sub-command modules, in the order ``govgate --help`` lists them.
 COMMANDS: tuple[str, ...] = (
-    "check", "simulate", "schema", "ledger", "validate",
+    "check", "promote", "simulate", "schema", "ledger", "validate",
+    "readback", "review", "checklist", "faq",
 )
 
 

@@ -10,6 +10,9 @@ from ..errors import ExitCode, UsageError
 if TYPE_CHECKING:
     from . import Session
 
+#: Reports written to the output folder on every run (beside result.json), if registered.
+ALWAYS_WRITTEN = ("markdown", "svg")
+
 NAME = "check"
 HELP = "evaluate the governance data and decide whether publish may proceed"
 
@@ -17,7 +20,8 @@ HELP = "evaluate the governance data and decide whether publish may proceed"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="text", metavar="FMT[,FMT...]",
                         help="report formats, comma-separated; the first is printed on stdout "
-                             "and every one is written to the output folder (default: text)")
+                             "and every one is written to the output folder (default: text); "
+                             "result.json, summary.md and heatmap.svg are always written")
     parser.add_argument("-o", "--output", metavar="DIR",
                         help="output folder (default: the config's 'output', govgate-out)")
     parser.add_argument("--block-on", choices=["red", "amber"],
@@ -32,7 +36,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
 
     from ..delivery import deliver
     from ..evaluate import evaluate
-    from ..reporters import ReportContext, select_reporters
+    from ..reporters import ReportContext, available, select_reporters
     from ..writing import write_outputs
 
     config = session.config()
@@ -52,7 +56,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
         result = deliver(result, config, pm)
     output = Path(args.output).resolve() if args.output else config.output_dir
     context = ReportContext(config=config, output=output)
-    write_outputs(result, evaluation, output, reporters, context)
+    # The job summary and the heat-map picture are written on every run, whatever --format says.
+    always = [r for name, r in available(pm).items() if name in ALWAYS_WRITTEN
+              and r.filename not in {chosen.filename for chosen in reporters}]
+    write_outputs(result, evaluation, output, [*reporters, *always], context)
     if reporters:
         session.out.write(reporters[0].render(result, context))
     pm.hook.govgate_finish(result=result, config=config)

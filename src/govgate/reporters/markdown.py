@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..documents.sections import fatigue_section, promote_section
 from ..textsafe import md_cell
 from ..timeutil import format_instant
 from .findings import counts, level, location_of
@@ -77,6 +78,8 @@ def reconciliation_section(section: Any, result: GateResult, context: ReportCont
 #: ``(section name, renderer)`` in the order the summary shows them.
 SECTION_RENDERERS: tuple[tuple[str, SectionRenderer], ...] = (
     ("reconciliation", reconciliation_section),
+    ("fatigue", fatigue_section),
+    ("promote", promote_section),
 )
 
 

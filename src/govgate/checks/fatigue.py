@@ -1,0 +1,183 @@
+"""Built-in plugin: the signer fatigue heat-map of lesson 174 and its daily history.
+
+The heat-map is a nightly refresh at 00:00 UTC: ``govgate check`` looks at the refreshes up to
+the last midnight at or before as-of. The history is computed once per evaluation and shared
+with the promote plugin through :func:`get_history`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..hookspecs import hookimpl
+from ..model import Finding, Severity
+from ..timeutil import format_instant
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..evaluation import Evaluation, Inputs
+    from ..fatigue.events import EventLog
+    from ..fatigue.heatmap import Classifier
+    from ..fatigue.model import Refresh, Thresholds
+
+DOMAIN = "fatigue"
+#: Days of history the report sections carry (the heat-map picture shows 28 refreshes).
+PICTURE_DAYS = 28
+
+
+@dataclass(frozen=True)
+class FatigueInputs:
+    events: EventLog
+    source: str
+
+
+def nightly(instant: datetime) -> datetime:
+    """The last nightly refresh (00:00 UTC) at or before ``instant``."""
+    return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
+    """Load the events through the source hooks (a local file is read in place, streaming)."""
+    import tempfile
+    from pathlib import Path
+
+    from ..fatigue.events import load_events
+    from ..loaders.io import read_ref
+    from ..sources.files import resolve_path
+
+    settings = config.section("sources")
+    if "://" not in ref or ref.startswith("file://"):
+        path = resolve_path(ref.removeprefix("file://"), config.base, settings)
+        if not path.is_file():
+            from ..errors import SourceError
+
+            raise SourceError("file not found", source=ref)
+        return load_events(path, source=ref)
+    data = read_ref(config, inputs.get("hook"), ref)
+    suffix = ".json" if ref.split("?")[0].endswith(".json") else ".csv"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"events{suffix}"
+        path.write_bytes(data)
+        return load_events(path, source=ref)
+
+
+@hookimpl
+def govgate_load_inputs(config: Config, inputs: Inputs) -> None:
+    ref = config.section("fatigue").get("events")
+    if ref is None:
+        return
+    inputs.put(DOMAIN, FatigueInputs(load_event_log(config, inputs, ref), ref))
+
+
+@hookimpl(trylast=True)
+def govgate_fatigue_history(events: EventLog, as_of: datetime, thresholds: Thresholds,
+                            classify: Classifier) -> Sequence[Refresh]:
+    from ..fatigue.heatmap import history
+
+    return history(events, as_of, thresholds, classify=classify)
+
+
+@hookimpl(trylast=True)
+def govgate_classify_signer(windows: int, breaches: int, ratio: Decimal | None,
+                            previous: str | None, quiet_streak: int,
+                            thresholds: Thresholds) -> str:
+    from ..fatigue.heatmap import classify
+
+    return classify(windows, breaches, ratio, previous, quiet_streak, thresholds)
+
+
+def _classifier(evaluation: Evaluation) -> Classifier:
+    """The classification rule: the built-in function unless a plugin implements the hook.
+
+    Calling through pluggy costs microseconds per signer-day, so it is only done when someone
+    else actually implements ``govgate_classify_signer``.
+    """
+    from ..fatigue.heatmap import classify
+
+    impls = evaluation.hook.govgate_classify_signer.get_hookimpls()
+    if all(impl.plugin_name == "fatigue" for impl in impls):
+        return classify
+    hook = evaluation.hook.govgate_classify_signer
+
+    def via_hook(windows: int, breaches: int, ratio: Decimal | None, previous: str | None,
+                 quiet_streak: int, thresholds: Thresholds) -> str:
+        result: str = hook(windows=windows, breaches=breaches, ratio=ratio, previous=previous,
+                           quiet_streak=quiet_streak, thresholds=thresholds)
+        return result
+
+    return via_hook
+
+
+def get_event_log(evaluation: Evaluation) -> EventLog | None:
+    """The loaded ``signer_ack_event`` export, or None when the project has none."""
+    inputs: FatigueInputs | None = evaluation.inputs.get(DOMAIN)
+    return inputs.events if inputs else None
+
+
+def get_history(evaluation: Evaluation) -> Sequence[Refresh] | None:
+    """The nightly refreshes up to as-of (memoised per evaluation)."""
+    if "fatigue.history" not in evaluation.cache:
+        log = get_event_log(evaluation)
+        value: Sequence[Refresh] | None = None
+        if log is not None:
+            from ..promote.plugin import thresholds_for
+
+            value = evaluation.hook.govgate_fatigue_history(
+                events=log, as_of=nightly(evaluation.as_of),
+                thresholds=thresholds_for(evaluation), classify=_classifier(evaluation))
+        evaluation.cache["fatigue.history"] = value
+    result: Sequence[Refresh] | None = evaluation.cache["fatigue.history"]
+    return result
+
+
+@hookimpl
+def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
+    refreshes = get_history(evaluation)
+    if not refreshes:
+        return None
+    latest = refreshes[-1]
+    findings = []
+    for row in latest.rows:
+        if row.classification == "green":
+            continue
+        severity = Severity.WARNING if row.classification == "red" else Severity.INFO
+        findings.append(Finding(
+            "fatigue.classification", row.signer_id, severity,
+            f"{row.signer_id} is {row.classification}: {row.concurrent_window_count_14d} cert "
+            f"windows, {row.breached_count_14d} breached, avg latency ratio "
+            f"{_fmt(row.avg_latency_ratio_14d)}, {row.pending_acks_now} pending "
+            f"(refresh {format_instant(latest.at)})",
+            evidence={"snapshot_hash": latest.snapshot_hash}))
+    evaluation.sections[DOMAIN] = _section(refreshes)
+    return findings
+
+
+def _fmt(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _section(refreshes: Sequence[Refresh]) -> dict[str, Any]:
+    from ..fatigue.snapshot import rows_to_json
+
+    latest = refreshes[-1]
+    counts = Counter(r.classification for r in latest.rows)
+    recent = refreshes[-PICTURE_DAYS:]
+    signers = sorted({s for r in recent for s in r.classification})
+    return {
+        "refresh": format_instant(latest.at),
+        "snapshot_hash": latest.snapshot_hash,
+        "counts": {c: counts.get(c, 0) for c in ("red", "amber", "recovering", "green")},
+        "heatmap": rows_to_json(latest),
+        "history": {
+            "days": [format_instant(r.at) for r in recent],
+            "signers": {s: [r.classification.get(s, "green") for r in recent] for s in signers},
+            "snapshot_hashes": [r.snapshot_hash for r in recent],
+        },
+    }
+
+

@@ -1,0 +1,38 @@
+"""``govgate checklist``: lesson 174's verification checklist and lesson 166's success checks."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from ..errors import ExitCode
+
+if TYPE_CHECKING:
+    from . import Session
+
+NAME = "checklist"
+HELP = ("evaluate the verification checklist (lesson 174) and the success checks (lesson 166): "
+        "pass / fail / n/a with evidence")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..documents.output import add_output_option
+
+    add_output_option(parser)
+
+
+def run(args: argparse.Namespace, session: Session) -> int:
+    from ..documents.checklist import checklist_json, evaluate_checklist, render_checklist
+    from ..documents.output import output_dir, to_json, write_documents
+    from ..documents.snapshots import evaluate_at
+    from ..timeutil import format_instant
+
+    config = session.config()
+    items = evaluate_checklist(evaluate_at(config, session.pm, session.as_of))
+    at = format_instant(session.as_of)
+    text = render_checklist(items, at)
+    write_documents(output_dir(args, config, session.cwd),
+                    {"checklist.md": text, "checklist.json": to_json(checklist_json(items, at))})
+    session.out.write(text)
+    # A document, not a gate: failing items are content, so the exit code stays 0.
+    return ExitCode.OK

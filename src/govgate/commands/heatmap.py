@@ -1,0 +1,168 @@
+"""``govgate heatmap``: the 14-day signer fatigue heat-map of lesson 174 at ``--as-of``.
+
+Reads a ``signer_ack_event`` export (``--events``, else the configuration's ``fatigue.events``),
+replays the daily refreshes up to as-of (``recovering`` needs the history) and prints the refresh
+at as-of with its snapshot hash, as a table, JSON or CSV. It decides nothing: the exit code is 0
+unless the input is bad.
+
+    govgate heatmap --events signer_ack_event.csv --as-of 2026-11-20T00:00:00Z --format json
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from ..fatigue.events import EventLog
+    from ..fatigue.heatmap import Classifier
+    from ..fatigue.model import Refresh, Thresholds
+    from . import Session
+
+NAME = "heatmap"
+HELP = "print the 14-day signer fatigue heat-map at --as-of, with its snapshot hash"
+
+#: File names written by ``--output``.
+OUTPUT_JSON = "signer_fatigue_heatmap_14d.json"
+OUTPUT_CSV = "signer_fatigue_heatmap_14d.csv"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--events``, ``--format`` and ``--output``."""
+    parser.add_argument(
+        "--events",
+        metavar="FILE",
+        type=Path,
+        help="signer_ack_event export: CSV as PostgreSQL's COPY ... CSV HEADER writes it, or JSON "
+        "(default: the configuration's fatigue.events; required without a configuration)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "csv"),
+        default="text",
+        help="output on stdout (default: text, a table)",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="DIR",
+        type=Path,
+        help=f"also write {OUTPUT_JSON} and {OUTPUT_CSV} into DIR (atomically)",
+    )
+
+
+def run(args: argparse.Namespace, session: Session) -> int:
+    """Compute the refresh at ``session.as_of`` and print it; write files for ``--output``."""
+    from ..fatigue.heatmap import heatmap
+    from ..fatigue.model import Thresholds
+    from ..fatigue.snapshot import render_json, rows_to_csv
+
+    log = _load(args, session)
+    try:
+        refresh = heatmap(log, session.as_of, Thresholds(), classify=_classifier(session))
+    except ValueError as exc:  # an as-of off the log's refresh grid
+        raise UsageError(str(exc), where="--as-of") from None
+    if args.format == "json":
+        session.out.write(render_json(refresh))
+    elif args.format == "csv":
+        session.out.write(rows_to_csv(refresh))
+    else:
+        session.out.write(render_text(refresh))
+    if args.output is not None:
+        from ..fsutil import write_atomic
+
+        write_atomic(args.output / OUTPUT_JSON, render_json(refresh).encode("utf-8"))
+        write_atomic(args.output / OUTPUT_CSV, rows_to_csv(refresh).encode("utf-8"))
+    return int(ExitCode.OK)
+
+
+def render_text(refresh: Refresh) -> str:
+    """A table of the rows, then the classification counts and the snapshot hash."""
+    from tabulate import tabulate
+
+    from ..fatigue.snapshot import COLUMNS, VIEW_NAME, classification_counts, fixed4
+    from ..timeutil import format_instant
+
+    table = [
+        (
+            row.signer_id,
+            row.ack_count_14d,
+            row.breached_count_14d,
+            row.concurrent_window_count_14d,
+            fixed4(row.avg_latency_hours_14d),
+            fixed4(row.avg_latency_ratio_14d),
+            row.pending_acks_now,
+            row.classification,
+        )
+        for row in sorted(refresh.rows, key=lambda row: row.signer_id)
+    ]
+    counts = classification_counts(refresh)
+    lines = [
+        f"{VIEW_NAME} at {format_instant(refresh.at)}",
+        "",
+        tabulate(table, headers=COLUMNS, disable_numparse=True) if table else "(no rows)",
+        "",
+        "signers: " + ", ".join(f"{counts[state]} {state}" for state in counts),
+        f"snapshot sha256: {refresh.snapshot_hash}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _load(args: argparse.Namespace, session: Session) -> EventLog:
+    from ..fatigue.events import load_events
+
+    if args.events is not None:
+        return load_events(args.events, refresh_anchor=session.as_of)
+    config = session.config()
+    ref = config.section("fatigue").get("events")
+    if ref is None:
+        raise UsageError(
+            "--events FILE is required (no configuration names fatigue.events)",
+            where="--events",
+        )
+    from ..checks.fatigue import load_event_log
+    from ..evaluation import Inputs
+
+    inputs = Inputs()
+    inputs.put("hook", session.pm.hook)
+    return load_event_log(config, inputs, str(ref))
+
+
+def _classifier(session: Session) -> Classifier:
+    """The built-in :func:`classify`, or the ``govgate_classify_signer`` hook when a plugin
+    other than the built-in implements it (a hook call per signer and day costs more)."""
+    from ..fatigue.heatmap import classify
+
+    pm = getattr(session, "pm", None)
+    if pm is None:
+        return classify
+    caller = pm.hook.govgate_classify_signer
+    builtin = "govgate.checks.fatigue"
+    if all(getattr(impl.plugin, "__name__", "") == builtin for impl in caller.get_hookimpls()):
+        return classify
+
+    def through_hook(
+        windows: int,
+        breaches: int,
+        ratio: Decimal | None,
+        previous: str | None,
+        quiet_streak: int,
+        thresholds: Thresholds,
+    ) -> str:
+        result = caller(
+            windows=windows,
+            breaches=breaches,
+            ratio=ratio,
+            previous=previous,
+            quiet_streak=quiet_streak,
+            thresholds=thresholds,
+        )
+        if result is None:
+            return classify(windows, breaches, ratio, previous, quiet_streak, thresholds)
+        return str(result)
+
+    return through_hook

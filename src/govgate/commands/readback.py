@@ -1,0 +1,78 @@
+"""``govgate readback``: the partner readback packet for a quarter or an explicit window."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..errors import ExitCode, GovgateError, UsageError
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..documents.snapshots import Snapshot
+    from . import Session
+
+NAME = "readback"
+HELP = ("write the partner readback packet (lesson 174 fatigue section, lesson 166 "
+        "reconciliation) for a quarter or a window")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quarter", metavar="YYYY-QN", help="reporting quarter, e.g. 2026-Q4")
+    parser.add_argument("--from", dest="start", metavar="INSTANT",
+                        help="window start (inclusive), with --to instead of --quarter")
+    parser.add_argument("--to", dest="end", metavar="INSTANT", help="window end (exclusive)")
+    from ..documents.output import add_output_option
+
+    add_output_option(parser)
+
+
+def opening(config: Config, session: Session, start: datetime, closed: Snapshot) -> Snapshot:
+    """The evaluation at the window's open, for the policy version in force then.
+
+    Inputs valid at the close may not be loadable at the open (no reconciliation policy was
+    approved yet, say); the version at the open is then read from the close's policy versions,
+    which is the same answer: the highest version approved at or before the open.
+    """
+    from ..documents.snapshots import Snapshot, evaluate_at
+    from ..promote.policy import active_policy
+
+    try:
+        return evaluate_at(config, session.pm, start)
+    except GovgateError:
+        loaded = closed.evaluation.inputs.get("promote")
+        policy = active_policy(loaded.policies, start) if loaded is not None else None
+        sections = {"promote": {"policy_version": policy.version}} if policy else {}
+        result = dataclasses.replace(closed.result, as_of=start, sections=sections)
+        return Snapshot(start, result, closed.evaluation)
+
+
+def run(args: argparse.Namespace, session: Session) -> int:
+    from ..documents import periods
+    from ..documents.output import output_dir, relative_link, to_json, write_documents
+    from ..documents.readback import build_readback, render_readback
+    from ..documents.snapshots import evaluate_at
+
+    if args.quarter and (args.start or args.end):
+        raise UsageError("give --quarter or --from/--to, not both", source="command line")
+    if args.quarter:
+        period = periods.quarter(args.quarter)
+    elif args.start and args.end:
+        period = periods.window(args.start, args.end)
+    else:
+        raise UsageError("name the reporting window: --quarter 2026-Q4 or --from X --to Y",
+                         source="command line")
+    if session.as_of < period.start:
+        raise UsageError(f"the window {period.label} has not opened at as-of", source="--as-of")
+    config = session.config()
+    closed = evaluate_at(config, session.pm, period.close(session.as_of))
+    opened = opening(config, session, period.start, closed)
+    output = output_dir(args, config, session.cwd)
+    data = build_readback(period, opened, closed, relative_link(config.ledger_path, output))
+    text = render_readback(data)
+    name = f"readback-{period.slug}"
+    write_documents(output, {f"{name}.md": text, f"{name}.json": to_json(data)})
+    session.out.write(text)
+    return ExitCode.OK

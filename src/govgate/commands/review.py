@@ -1,0 +1,67 @@
+"""``govgate review``: the monthly fatigue review, its proposed policy bump and what-ifs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from ..errors import ExitCode, GovgateError
+
+if TYPE_CHECKING:
+    from . import Session
+
+NAME = "review"
+HELP = ("write the monthly fatigue review (lesson 174) with a proposed backup_owner_policy bump; "
+        "--simulate replays the month under candidate policies")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--month", required=True, metavar="YYYY-MM",
+                        help="the calendar month to review, e.g. 2026-10")
+    parser.add_argument("--simulate", action="append", default=[], metavar="POLICY.yaml",
+                        help="also replay the month under this candidate backup_owner_policy "
+                             "(repeatable); shown side by side with the policy in force")
+    from ..documents.output import add_output_option
+
+    add_output_option(parser)
+
+
+def run(args: argparse.Namespace, session: Session) -> int:
+    from pathlib import Path
+
+    from ..documents import periods
+    from ..documents.output import output_dir, to_json, write_documents
+    from ..documents.picture import render_svg
+    from ..documents.review_flow import run_review
+
+    period = periods.month(args.month)
+    if session.as_of < period.start:
+        raise GovgateError(f"the month {period.label} has not started at as-of",
+                           source="--as-of")
+    candidates = []
+    for ref in args.simulate:
+        path = (session.cwd / ref) if not Path(ref).is_absolute() else Path(ref)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise GovgateError(f"cannot read the candidate policy: {exc.strerror}",
+                               source=ref) from None
+        candidates.append((Path(ref).name, data))
+    config = session.config()
+    review = run_review(config, session.pm, period, session.as_of, candidates)
+    name = f"review-{period.slug}"
+    svg_name = f"{name}-heatmap.svg"
+    files: dict[str, str | bytes] = {
+        f"{name}.md": review.markdown,
+        f"{name}.json": to_json(review.data),
+        svg_name: render_svg(review.grid, title=f"Signer fatigue heat-map {period.label}"),
+    }
+    proposal = review.proposal
+    if proposal is not None:
+        files[f"{name}-backup_owner_policy_history.json"] = to_json(
+            {"kind": "backup_owner_policy_history", "revisions": list(proposal.history)})
+        if proposal.file_name and proposal.yaml_text:
+            files[proposal.file_name] = proposal.yaml_text
+    write_documents(output_dir(args, config, session.cwd), files)
+    session.out.write(review.markdown)
+    return ExitCode.OK

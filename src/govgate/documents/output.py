@@ -1,0 +1,55 @@
+"""Writing documents: all rendered first, then each file written atomically.
+
+Same inputs and the same ``--as-of`` give byte-identical files: documents carry the evaluation
+instant, never the time they were written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from ..fsutil import write_atomic
+
+if TYPE_CHECKING:
+    import argparse
+
+    from ..config import Config
+
+__all__ = ["add_output_option", "output_dir", "relative_link", "to_json", "write_documents"]
+
+
+def add_output_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", metavar="DIR",
+                        help="output folder (default: the config's 'output', govgate-out)")
+
+
+def output_dir(args: argparse.Namespace, config: Config, cwd: Path) -> Path:
+    """``-o DIR`` (relative to the command's working folder) or the config's ``output``."""
+    given = getattr(args, "output", None)
+    return (cwd / given).resolve() if given else config.output_dir
+
+
+def to_json(data: Any) -> bytes:
+    """Deterministic JSON: sorted keys, 2-space indent, UTF-8, trailing newline."""
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def write_documents(output: Path, files: Mapping[str, str | bytes]) -> list[Path]:
+    """Write every file under ``output`` (names are relative), in name order."""
+    written = []
+    for name in sorted(files):
+        data = files[name]
+        path = output / name
+        write_atomic(path, data.encode() if isinstance(data, str) else data)
+        written.append(path)
+    return written
+
+
+def relative_link(target: Path, output: Path) -> str:
+    """``target`` as a relative link from a document in ``output`` (forward slashes)."""
+    rel = os.path.relpath(target, output)
+    return str(PurePosixPath(*Path(rel).parts))

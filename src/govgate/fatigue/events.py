@@ -1,0 +1,192 @@
+"""Load a ``signer_ack_event`` export into an :class:`EventLog`, in one streaming pass.
+
+A million rows must load in about the time it takes merely to parse them, in well under 100 MB,
+so no object is built per row and nothing is validated through a schema (see ``scan.py``). Each
+row is parsed into a few small integers and folded into per-signer aggregates on the refresh
+grid (see ``cells.py``):
+
+* ``SignerLoad.cells``: per (request day, answer day, NULL outcome), the rows, latency sums,
+  breaches and latency/SLA ratios as PostgreSQL rounds them. The heat-map turns cells into
+  difference arrays over days: its cost is signers x days plus cells, never days x events.
+* ``SignerLoad.window_days``: per cert window, the days on which the signer had a request in it
+  (``COUNT(DISTINCT cert_window_id)`` over a sliding window needs coverage, not sums).
+* ``EventLog.pending``: the events that can ever be pending and aged, whole.
+
+The refresh grid is fixed at load time (``refresh_anchor``, 00:00 UTC by default) because it
+decides which day each instant falls in. The first bad row stops the load with a
+:class:`~govgate.errors.GovgateError` naming the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import cached_property
+from operator import attrgetter
+from pathlib import Path
+
+from ..errors import GovgateError
+from . import pgnumeric
+from .cells import ORIGIN_DAYS, split_key
+from .model import DEFAULT_SLA_TARGET_HOURS, OWNER_ROUTES, PendingAck
+from .rows import Records, open_records
+from .scan import LateRow, ScanResult, scan
+from .validate import parse_sla, parse_timestamp
+
+__all__ = ["EventLog", "SignerLoad", "load_events"]
+
+_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SignerLoad:
+    """One signer's events, aggregated on the refresh grid (see the module docstring).
+
+    Day numbers count whole days from :attr:`EventLog.grid_origin`: an event is first seen by the
+    refresh on ``request_day + 1``.
+    """
+
+    signer_id: str
+    #: The first refresh day at which this signer has any event before it.
+    first_day: int
+    cells: Mapping[int, int]
+    #: Cert window index (into :attr:`EventLog.cert_windows`) -> sorted request days.
+    window_days: Mapping[int, tuple[int, ...]]
+
+
+@dataclass(frozen=True, eq=False)
+class EventLog:
+    """A loaded ``signer_ack_event`` export: what the heat-map history and promotions need."""
+
+    #: The file name as given.
+    source: str
+    #: A refresh instant; every refresh is this instant plus whole days.
+    grid_origin: datetime
+    event_count: int
+    #: Per signer, sorted by ``signer_id``.
+    signers: tuple[SignerLoad, ...]
+    cert_windows: tuple[str, ...]
+    _late: tuple[LateRow, ...] = field(default=(), repr=False)
+
+    @cached_property
+    def pending(self) -> tuple[PendingAck, ...]:
+        """Events that are pending at some refresh and could age.
+
+        ``ack_outcome`` NULL (``ack_dt_utc`` is then None: pending at every refresh, as SQL's
+        ``pending_acks_now`` counts them) or answered more than ``sla_target_hours`` after the
+        request. Ordered by ``(request_dt_utc, ack_event_id)``. Built on first use: the
+        heat-map alone does not need them.
+        """
+        slas: dict[int, tuple[Decimal, timedelta]] = {}
+        out = []
+        for aid, signer, route, cw, requested, acked, sla_c in self._late:
+            sla = slas.get(sla_c)
+            if sla is None:
+                sla = slas[sla_c] = (
+                    pgnumeric.to_decimal(sla_c, 2),
+                    timedelta(microseconds=sla_c * pgnumeric.MICROS_PER_CENTIHOUR),
+                )
+            if acked is not None and acked - requested <= sla[1]:
+                continue  # rounded up to the SLA, yet answered in time: never aged
+            out.append(
+                PendingAck(
+                    ack_event_id=aid,
+                    signer_id=signer,
+                    owner_route=route,
+                    cert_window_id=cw,
+                    request_dt_utc=requested.astimezone(UTC),
+                    ack_dt_utc=None if acked is None else acked.astimezone(UTC),
+                    sla_target_hours=sla[0],
+                )
+            )
+        out.sort(key=attrgetter("request_dt_utc", "ack_event_id"))
+        return tuple(out)
+
+    @property
+    def signer_ids(self) -> tuple[str, ...]:
+        """Every signer in the export, sorted."""
+        return tuple(s.signer_id for s in self.signers)
+
+    def day_of(self, instant: datetime) -> int:
+        """The grid day number of a refresh instant; ValueError if it is off the grid."""
+        delta = instant - self.grid_origin
+        if delta % timedelta(days=1):
+            raise ValueError(
+                f"{instant.isoformat()} is not on this log's refresh grid (refreshes at "
+                f"{self.grid_origin.time().isoformat()} UTC); load it with refresh_anchor="
+                "that instant"
+            )
+        return delta.days
+
+
+def load_events(
+    path: Path,
+    *,
+    default_sla: Mapping[str, Decimal] | None = None,
+    refresh_anchor: datetime | None = None,
+    source: str | None = None,
+) -> EventLog:
+    """Read a ``signer_ack_event`` export (CSV as PostgreSQL's COPY writes it, or JSON).
+
+    :param path: The export. ``.json`` (or content starting with ``[``/``{``) is JSON.
+    :param default_sla: ``sla_target_hours`` per route where the column is absent or empty;
+        routes not named fall back to :data:`~govgate.fatigue.model.DEFAULT_SLA_TARGET_HOURS`.
+    :param refresh_anchor: Any refresh instant (default: 00:00 UTC, the nightly refresh).
+        :func:`~govgate.fatigue.heatmap.history` accepts only as-of instants on this grid.
+    :param source: How messages name the file (default: ``path`` as given).
+    :raises GovgateError: On the first bad row, naming file, row and column.
+    """
+    source = str(path) if source is None else source
+    defaults = _default_slas(default_sla, source)
+    records = open_records(path, source)
+    anchor = (refresh_anchor or _first_midnight(records)).astimezone(UTC)
+    origin = anchor - timedelta(days=min(ORIGIN_DAYS, (anchor - _EPOCH).days))
+    return _build(scan(records, defaults, origin), source, origin)
+
+
+def _first_midnight(records: Records) -> datetime:
+    """Midnight UTC after the first row's request: any midnight is on the nightly grid, and one
+    near the data keeps day numbers small (see ``cells.ORIGIN_DAYS``)."""
+    for fields in records.reread():
+        if len(fields) > 4:
+            parsed = parse_timestamp(fields[4], "request_dt_utc")
+            if isinstance(parsed, datetime):
+                day = parsed.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+                return day + timedelta(days=ORIGIN_DAYS // 2)
+        break
+    return datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _default_slas(given: Mapping[str, Decimal] | None, source: str) -> dict[str, int]:
+    merged = {**DEFAULT_SLA_TARGET_HOURS, **(given or {})}
+    out: dict[str, int] = {}
+    for route in OWNER_ROUTES:
+        centi = parse_sla(str(merged[route]))
+        if isinstance(centi, str):
+            raise GovgateError(f"default SLA for {route}: {centi}", source=source)
+        out[route] = centi
+    return out
+
+
+def _build(result: ScanResult, source: str, origin: datetime) -> EventLog:
+    window_ids = sorted({cw for windows in result.window_days.values() for cw in windows})
+    window_index = {cw: i for i, cw in enumerate(window_ids)}
+    loads = []
+    for signer in sorted(result.cells):
+        cells = result.cells[signer]
+        first = min(split_key(key)[0] for key in cells) + 1
+        window_days = {
+            window_index[cw]: tuple(sorted(days))
+            for cw, days in result.window_days.get(signer, {}).items()
+        }
+        loads.append(SignerLoad(signer, first, cells, window_days))
+    return EventLog(
+        source=source,
+        grid_origin=origin,
+        event_count=result.count,
+        signers=tuple(loads),
+        cert_windows=tuple(window_ids),
+        _late=tuple(result.late),
+    )

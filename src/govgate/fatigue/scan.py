@@ -1,0 +1,305 @@
+"""The loader's single pass over the rows: parse, check and fold each row into its cell.
+
+Every line of :meth:`_Scan.loop` runs a million times for a million rows, so it is written for
+CPython: one flat loop, lookups bound to locals, small dicts (per signer, per SLA), integers that
+CPython preallocates, and no object built per row except the two parsed timestamps. A bad row is
+not explained in the loop: it fails fast (an exception, a failed lookup) and
+:class:`~govgate.fatigue.validate.RowDiagnosis` then re-reads it and names what is wrong.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..errors import GovgateError
+from . import pgnumeric
+from .cells import (
+    DAY_SPAN,
+    NEVER,
+    PENDING_FLAG,
+    SUM_BREACHES,
+    SUM_LATENCY,
+    SUM_RATIO,
+    SUM_ROWS,
+    SUM_SCALE16,
+    SUM_SCALE20,
+    SUM_SCALE24,
+)
+from .model import OWNER_ROUTES
+from .rows import EMPTY_STRING, Records
+from .validate import RowDiagnosis, check_derived, parse_sla
+
+__all__ = ["LateRow", "ScanResult", "scan"]
+
+#: An event that can be pending and aged: (ack_event_id, signer_id, owner_route,
+#: cert_window_id, request, answer or None when ack_outcome is NULL, SLA hundredths).
+LateRow = tuple[str, str, str, str | None, datetime, datetime | None, int]
+
+# Refresh ends kept ready around the origin (days -2048..2047): a lookup, not a subtraction.
+_ENDS_AROUND = 2048
+
+
+@dataclass
+class ScanResult:
+    """What one pass collected (the loader turns it into an ``EventLog``)."""
+
+    count: int
+    #: signer_id -> cell key -> cell sums.
+    cells: dict[str, Mapping[int, int]]
+    #: signer_id -> cert_window_id -> request days.
+    window_days: dict[str, dict[str, set[int]]]
+    late: list[LateRow]
+
+
+class _Reject(Exception):
+    """A row is bad in a way the fast path notices but does not explain (the diagnosis does)."""
+
+
+def scan(records: Records, defaults: dict[str, int], origin: datetime) -> ScanResult:
+    """Read every row of ``records``, check ids and generated columns; see the module doc."""
+    state = _Scan(records, defaults, origin)
+    collecting = gc.isenabled()
+    # The loop makes no reference cycles; a collection would only re-walk what it keeps.
+    gc.disable()
+    try:
+        state.loop()
+    finally:
+        if collecting:
+            gc.enable()
+    state.check_ids()
+    if records.derived is not None:
+        for n, fields, latency, breached in records.derived():
+            check_derived(
+                fields, latency, breached, defaults, records.source, records.row_number(n)
+            )
+    window_days = {
+        signer: {cw: add.__self__ for cw, add in windows.items()}  # type: ignore[attr-defined]
+        for signer, windows in state.windows.items()
+    }
+    cells: dict[str, Mapping[int, int]] = {s: entry[0] for s, entry in state.signers.items()}
+    return ScanResult(records.count, cells, window_days, state.late)
+
+
+class _Scan:
+    def __init__(self, records: Records, defaults: dict[str, int], origin: datetime) -> None:
+        self.records = records
+        self.defaults = defaults
+        self.origin = origin
+        #: signer -> (its cells, its per-window "add a request day" lookup, the signer string)
+        self.signers: dict[str, tuple[defaultdict[int, int], Callable[[str], Any], str]] = {}
+        self.windows: dict[str, dict[str, Callable[[int], None]]] = {}
+        #: SLA text -> (hundredths, cell sums of one answered row by latency hundredths; a list
+        #: index touches less memory than a hash probe)
+        self.slas: dict[str, tuple[int, list[int | None]]] = {}
+        self.late: list[LateRow] = []
+        self.interned: dict[str, str] = {}
+
+    def loop(self) -> None:
+        signers_get = self.signers.get
+        slas_get = self.slas.get
+        outcome_flag = {"": 1, "approved": 0, "rejected": 0, "reroute_requested": 0, "timeout": 0}
+        route_zero = dict.fromkeys(OWNER_ROUTES, 0)
+        fromiso = datetime.fromisoformat
+        origin = self.origin
+        # The end of each request day's first refresh: an answer by then needs no arithmetic.
+        ends_get = {
+            day: origin + timedelta(days=day + 1) for day in range(-_ENDS_AROUND, _ENDS_AROUND)
+        }.get
+        never_end = datetime.min.replace(tzinfo=UTC)
+        late_append = self.late.append
+        intern = self.interned.setdefault
+        span, never = DAY_SPAN, NEVER
+        hash_ids = self.records.hash_ids
+        fields: Sequence[str] = ()
+        try:
+            for chunk in self.records.chunks():
+                hash_ids(chunk)
+                for fields in chunk:
+                    aid, signer, route, cw, rq, ak, oc, sl = fields
+                    per_signer = signers_get(signer)
+                    if per_signer is None:
+                        per_signer = self._new_signer(signer)
+                    cells, windows_get, signer = per_signer
+                    flag = outcome_flag[oc] + route_zero[route]
+                    sla = slas_get(sl)
+                    if sla is None:
+                        sla = self._sla(sl, route)
+                    sla_c, packs = sla
+                    requested = fromiso(rq)
+                    day = (requested - origin).days
+                    if cw:
+                        add_day = windows_get(cw)
+                        if add_day is None:
+                            add_day = self._new_window(signer, cw)
+                        add_day(day)
+                    base = day * span
+                    if ak:
+                        acked = fromiso(ak)
+                        latency = acked - requested
+                        # Hundredths of an hour, half up: (seconds + 18) // 36 is exact with the
+                        # microseconds too, every boundary k * 36 s + 18 s being a whole second.
+                        whole_days = latency.days
+                        if whole_days:
+                            if whole_days < 0:
+                                raise _Reject
+                            centi = (whole_days * 86_400 + latency.seconds + 18) // 36
+                        else:
+                            centi = (latency.seconds + 18) // 36
+                        try:
+                            packed = packs[centi]
+                        except IndexError:
+                            packed = None
+                        if packed is None:
+                            packed = self._pack(centi, sla_c, packs)
+                        if acked <= ends_get(day, never_end):
+                            key = base + 1  # answered by the first refresh that sees it
+                        else:
+                            key = base - day - (origin - acked).days  # ceil: -floor(-x)
+                        if flag:
+                            key += PENDING_FLAG
+                            late_append(
+                                (
+                                    aid,
+                                    signer,
+                                    intern(route, route),
+                                    intern(cw, cw) if cw else None,
+                                    requested,
+                                    None,
+                                    sla_c,
+                                )
+                            )
+                        elif centi >= sla_c:
+                            late_append(
+                                (
+                                    aid,
+                                    signer,
+                                    intern(route, route),
+                                    intern(cw, cw) if cw else None,
+                                    requested,
+                                    acked,
+                                    sla_c,
+                                )
+                            )
+                        cells[key] += packed
+                    elif flag:
+                        cells[base + never + PENDING_FLAG] += 1
+                        late_append(
+                            (
+                                aid,
+                                signer,
+                                intern(route, route),
+                                intern(cw, cw) if cw else None,
+                                requested,
+                                None,
+                                sla_c,
+                            )
+                        )
+                    else:
+                        cells[base + never] += 1
+        except GovgateError:
+            raise
+        except Exception as exc:
+            self._diagnose(fields, exc)
+
+    # -- rare paths of the loop ------------------------------------------------------------
+
+    def _new_signer(self, signer: str) -> tuple[defaultdict[int, int], Callable[[str], Any], str]:
+        if signer in ("", EMPTY_STRING):
+            raise _Reject
+        windows: dict[str, Callable[[int], None]] = {}
+        cells: defaultdict[int, int] = defaultdict(int)
+        entry = (cells, windows.get, signer)
+        self.signers[signer] = entry
+        self.windows[signer] = windows
+        return entry
+
+    def _new_window(self, signer: str, cw: str) -> Callable[[int], None]:
+        if cw == EMPTY_STRING:
+            raise _Reject
+        days: set[int] = set()
+        self.windows[signer][self.interned.setdefault(cw, cw)] = days.add
+        return days.add
+
+    def _sla(self, text: str, route: str) -> tuple[int, list[int | None]]:
+        if text:
+            sla_c = parse_sla(text)
+            if isinstance(sla_c, str):
+                raise _Reject
+        else:
+            sla_c = self.defaults[route]  # no column, or NULL: the route's default
+        entry: tuple[int, list[int | None]]
+        for known in self.slas.values():
+            if known[0] == sla_c:
+                entry = known  # "0.5" and "0.50" share their cached sums
+                break
+        else:
+            entry = (sla_c, [None] * 4096)
+        if text:
+            self.slas[text] = entry
+        return entry
+
+    def _pack(self, centi: int, sla_c: int, packs: list[int | None]) -> int:
+        """The cell sums one answered row adds (cached per SLA, by latency)."""
+        if centi > pgnumeric.MAX_LATENCY_CENTIHOURS:
+            raise _Reject
+        ratio, rscale = pgnumeric.ratio_scaled(centi, sla_c)
+        packed = (1 << SUM_ROWS) + (centi << SUM_LATENCY) + (ratio << SUM_RATIO)
+        if centi > sla_c:
+            packed += 1 << SUM_BREACHES
+        if rscale > 12:
+            packed += 1 << {16: SUM_SCALE16, 20: SUM_SCALE20, 24: SUM_SCALE24}[rscale]
+        if centi < 1 << 20:  # cache the common latencies (up to ~437 days)
+            if centi >= len(packs):
+                packs.extend([None] * (centi + 1 - len(packs)))
+            packs[centi] = packed
+        return packed
+
+    def _diagnose(self, fields: Sequence[str], exc: Exception) -> None:
+        index = self.records.locate(fields)
+        row = self.records.row_number(index)
+        diagnosis = RowDiagnosis(self.records.source, row, self.origin, self.defaults)
+        for n, candidate in enumerate(self.records.reread(), 1):
+            if n == index:
+                diagnosis.explain(candidate)
+                break
+        raise exc  # not a data problem we know of: a bug, shown as one
+
+    # -- after the loop ---------------------------------------------------------------------
+
+    def check_ids(self) -> None:
+        """Empty and duplicate ``ack_event_id``: 8-byte hashes first, strings only on a match."""
+        suspects: set[int] = set()
+        empty = {0, hash(EMPTY_STRING)}  # hash("") == 0
+        for blob in self.records.id_hashes:
+            part = memoryview(blob).cast("q")
+            unique = set(part)
+            suspects.update(unique & empty)
+            if len(unique) != len(part):
+                suspects.update(h for h, count in Counter(part).items() if count > 1)
+            del unique
+        if not suspects:
+            return
+        first_row: dict[str, int] = {}
+        source = self.records.source
+        for n, fields in enumerate(self.records.reread(), 1):
+            aid = fields[0]
+            if hash(aid) not in suspects:
+                continue
+            row = self.records.row_number(n)
+            where = f"row {row}, column ack_event_id"
+            if aid in ("", EMPTY_STRING):
+                raise GovgateError(
+                    "ack_event_id is empty (it is the primary key)", source=source, where=where
+                )
+            if aid in first_row:
+                raise GovgateError(
+                    f"duplicate ack_event_id {aid!r}: rows {first_row[aid]} and {row}",
+                    source=source,
+                    where=where,
+                )
+            first_row[aid] = row

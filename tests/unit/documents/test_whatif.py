@@ -1,0 +1,82 @@
+"""What-if: the month replayed under a candidate policy, through the same rules as the gate."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import pluggy
+import pytest
+import yaml
+from tests.unit.documents.demo import policy
+
+from govgate.config import Config
+from govgate.documents import periods
+from govgate.documents.review_flow import run_review
+from govgate.documents.snapshots import evaluate_at
+from govgate.documents.whatif import candidate_from_bytes, month_counts, replay_month
+from govgate.errors import GovgateError
+
+OCTOBER = periods.month("2026-10")
+AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def candidate(version: str = "2.0.0", **thresholds: Any) -> bytes:
+    doc = policy(version, "2027-01-01T00:00:00Z", "ack-candidate")
+    doc["thresholds"] = {**doc["thresholds"], **thresholds}
+    return yaml.safe_dump(doc, sort_keys=False).encode()
+
+
+def test_lower_threshold_actually_promotes(scenario: Config,
+                                           docs_pm: pluggy.PluginManager) -> None:
+    baseline = evaluate_at(scenario, docs_pm, OCTOBER.close(AS_OF))
+    before = month_counts(baseline, OCTOBER)
+    doc = candidate_from_bytes(candidate(red_min_windows=3), "lower.yaml")
+    after = replay_month(scenario, docs_pm, baseline, OCTOBER, doc, "lower")
+    assert before["heatmap_red"] == 0 and after.counts["heatmap_red"] >= 1
+    assert after.versions == ("2.0.0",)
+    # The candidate is in force from the month's first instant, whatever its approval date.
+    promotes = after.snapshot.section("promote")["promotes"]
+    red = [p for p in promotes if p["trigger_type"] == "heatmap_red"]
+    assert red and all(p["policy_version_at_time"] == "2.0.0" for p in red)
+    # The baseline evaluation is untouched by the replay.
+    assert month_counts(baseline, OCTOBER) == before
+
+
+def test_a_lower_version_number_is_still_in_force(scenario: Config,
+                                                  docs_pm: pluggy.PluginManager) -> None:
+    baseline = evaluate_at(scenario, docs_pm, OCTOBER.close(AS_OF))
+    doc = candidate_from_bytes(candidate("0.9.0", red_min_windows=3), "old.yaml")
+    outcome = replay_month(scenario, docs_pm, baseline, OCTOBER, doc, "old")
+    assert outcome.counts["heatmap_red"] >= 1
+    assert outcome.snapshot.section("promote")["policy_version"] == "0.9.0"
+
+
+def test_counts_are_side_by_side_in_the_review(scenario: Config,
+                                               docs_pm: pluggy.PluginManager) -> None:
+    review = run_review(scenario, docs_pm, OCTOBER, AS_OF,
+                        [("strict.yaml", candidate(red_min_windows=9)),
+                         ("eager.yaml", candidate("2.1.0", red_min_windows=1, amber_ratio="0.5"))])
+    labels = [o.label for o in review.outcomes]
+    assert labels == ["in force", "proposed", "candidate strict.yaml", "candidate eager.yaml"]
+    counts = {o.label: o.counts for o in review.outcomes}
+    assert counts["candidate strict.yaml"]["heatmap_red"] == 0
+    assert counts["candidate eager.yaml"]["heatmap_red"] >= counts["proposed"]["heatmap_red"]
+    for c in counts.values():
+        assert c["promotes"] == c["heatmap_red"] + c["pending_acks_aged"] + c["manual_invocation"]
+    assert "| rung-2 pages " in review.markdown
+    assert "candidate strict.yaml (2.0.0)" in review.markdown
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda d: d.update(kind="epsilon_policy"), "/"),
+    (lambda d: d["routes"][0].update(backup_signer="alex"), "must differ"),
+    (lambda d: d["thresholds"].update(amber_ratio="-1"), "amber_ratio"),
+])
+def test_bad_candidates_are_refused(mutate: Any, message: str) -> None:
+    doc = copy.deepcopy(policy("2.0.0", "2026-10-01T00:00:00Z", "ack"))
+    mutate(doc)
+    with pytest.raises(GovgateError) as info:
+        candidate_from_bytes(yaml.safe_dump(doc).encode(), "bad.yaml")
+    assert message in str(info.value) and str(info.value).startswith("bad.yaml")
