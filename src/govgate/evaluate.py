@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from .config import Config
 
 
+#: Order of ledger records at one instant, so that cause precedes effect: an ended promote
+#: reverts before a new one starts at the same refresh, and a rung-2 page follows its promote.
+_KIND_ORDER = {kind: rank for rank, kind in enumerate((
+    "revert", "forced_revert", "promote", "page", "escalation_decision", "freeze_gate",
+    "freeze_lift", "incident"))}
+
+
 def load_inputs(config: Config, pm: pluggy.PluginManager, as_of: datetime) -> Inputs:
     """Every input, read and validated; raises GovgateError before anything is decided."""
     from .loaders.policies import load_policies
@@ -40,7 +47,8 @@ def evaluate(config: Config, pm: pluggy.PluginManager, as_of: datetime,
     pages = tuple(sorted({p.dedup_key: p for p in evaluation.pages}.values(),
                          key=lambda p: (p.at, p.dedup_key)))
     records = tuple(sorted({r.key: r for r in evaluation.records}.values(),
-                           key=lambda r: (r.at, r.kind, r.key)))
+                           key=lambda r: (r.at, _KIND_ORDER.get(r.kind, len(_KIND_ORDER)),
+                                          r.kind, r.key)))
     result = GateResult(
         as_of=as_of,
         passed=passed,

@@ -148,13 +148,18 @@ def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
         severity = Severity.WARNING if row.classification == "red" else Severity.INFO
         findings.append(Finding(
             "fatigue.classification", row.signer_id, severity,
-            f"{row.signer_id} is {row.classification}: {row.concurrent_window_count_14d} cert "
-            f"windows, {row.breached_count_14d} breached, avg latency ratio "
+            f"{row.signer_id} is {row.classification}: "
+            f"{_plural(row.concurrent_window_count_14d, 'cert window')}, "
+            f"{row.breached_count_14d} breached, avg latency ratio "
             f"{_fmt(row.avg_latency_ratio_14d)}, {row.pending_acks_now} pending "
             f"(refresh {format_instant(latest.at)})",
             evidence={"snapshot_hash": latest.snapshot_hash}))
     evaluation.sections[DOMAIN] = _section(refreshes)
     return findings
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _fmt(value: Decimal | None) -> str:

@@ -33,7 +33,8 @@ def render(result: GateResult, context: ReportContext) -> str:
     else:
         lines.append("no findings")
     if result.pages:
-        lines += ["", "pages:"] + [f"  {p.dedup_key}: {p.summary}" for p in result.pages]
+        lines += ["", "pages raised up to as-of (each delivered once):"]
+        lines += [f"  {p.dedup_key}: {p.summary}" for p in result.pages]
     blocking = len(result.blocking)
     lines += ["", f"{len(result.findings)} findings, {blocking} blocking; "
                   f"results in {context.display_output}"]
