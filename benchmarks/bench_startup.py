@@ -57,15 +57,33 @@ def demo_config(tmp: Path, as_of: str) -> Path:
     if config.is_file() and "reconciliation:" in config.read_text(encoding="utf-8"):
         return config
     out = tmp / "demo"
-    subprocess.run([*govgate_command(), "simulate", "--out", str(out), "--drift",
-                    "tickets_p95:3:0.5", "--skip", "7", "--silent-skip", "8", "--as-of", as_of],
-                   cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [
+            *govgate_command(),
+            "simulate",
+            "--out",
+            str(out),
+            "--drift",
+            "tickets_p95:3:0.5",
+            "--skip",
+            "7",
+            "--silent-skip",
+            "8",
+            "--as-of",
+            as_of,
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     return out / "govgate.yaml"
 
 
 def row(label: str, times: list[float]) -> str:
-    return (f"{label:44} median {statistics.median(times) * 1000:7.1f} ms   "
-            f"best {min(times) * 1000:7.1f} ms")
+    return (
+        f"{label:44} median {statistics.median(times) * 1000:7.1f} ms   "
+        f"best {min(times) * 1000:7.1f} ms"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,20 +98,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = (args.config or demo_config(tmp, args.as_of)).resolve()
         baseline = timed([sys.executable, "-c", "pass"], args.runs, tmp)
         version = timed([*govgate, "--version"], args.runs, tmp)
-        check = timed([*govgate, "check", "-c", str(config), "--as-of", args.as_of,
-                       "--no-deliver", "-o", str(tmp / "out")], args.runs, tmp,
-                      ok_codes=(0, 1))
+        check = timed(
+            [
+                *govgate,
+                "check",
+                "-c",
+                str(config),
+                "--as-of",
+                args.as_of,
+                "--no-deliver",
+                "-o",
+                str(tmp / "out"),
+            ],
+            args.runs,
+            tmp,
+            ok_codes=(0, 1),
+        )
     ratio = statistics.median(version) / statistics.median(baseline)
     check_median = statistics.median(check)
-    print(f"python {sys.version.split()[0]}, {args.runs} runs each, demo: {config.name} in "
-          f"{'the repository' if config.parent == REPO else 'a simulated folder'}")
+    print(
+        f"python {sys.version.split()[0]}, {args.runs} runs each, demo: {config.name} in "
+        f"{'the repository' if config.parent == REPO else 'a simulated folder'}"
+    )
     print(row("python -c pass", baseline))
-    print(row("govgate --version", version) + f"   {ratio:.2f} x python "
-          f"(target <= {VERSION_RATIO_TARGET} x): "
-          f"{'ok' if ratio <= VERSION_RATIO_TARGET else 'OVER'}")
-    print(row(f"govgate check (demo, as of {args.as_of})", check)
-          + f"   target < {CHECK_TARGET_SECONDS:.0f} s: "
-            f"{'ok' if check_median < CHECK_TARGET_SECONDS else 'OVER'}")
+    print(
+        row("govgate --version", version) + f"   {ratio:.2f} x python "
+        f"(target <= {VERSION_RATIO_TARGET} x): "
+        f"{'ok' if ratio <= VERSION_RATIO_TARGET else 'OVER'}"
+    )
+    print(
+        row(f"govgate check (demo, as of {args.as_of})", check)
+        + f"   target < {CHECK_TARGET_SECONDS:.0f} s: "
+        f"{'ok' if check_median < CHECK_TARGET_SECONDS else 'OVER'}"
+    )
     return 0 if ratio <= VERSION_RATIO_TARGET and check_median < CHECK_TARGET_SECONDS else 1
 
 

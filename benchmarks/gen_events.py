@@ -58,7 +58,7 @@ def generate(n_events: int, *, seed: int, end: datetime, days: int, signers: int
     signer_cum = list(itertools.accumulate(1.0 / (rank + 1) ** 1.1 for rank in range(signers)))
     # 30 cert windows: per platform, one every ~15 days, each open for 2-4 weeks.
     windows = []
-    for i, platform in enumerate(PLATFORMS):
+    for platform in PLATFORMS:
         opens = rng.randint(-10, 5) * 86400
         for k in range(30 // len(PLATFORMS)):
             length = rng.randint(14, 28) * 86400

@@ -68,6 +68,8 @@ def _pyproject_section(path: Path) -> dict[str, Any] | None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise GovgateError(f"cannot read TOML: {exc}", source=str(path)) from None
+    except RecursionError:  # tomllib nests recursively
+        raise GovgateError("cannot read TOML: nested too deeply", source=str(path)) from None
     section = data.get("tool", {}).get("govgate")
     return section if isinstance(section, dict) else None
 
@@ -89,9 +91,11 @@ def load_config(
             )
     elif not path.is_file():
         raise GovgateError("configuration file not found", source=str(path))
+    doc = None
     if path.name == "pyproject.toml":
         data: Any = _pyproject_section(path) or {}
     else:
-        data = parse_document(path.read_bytes(), str(path)).data
-    validate(data, "config", str(path))
+        doc = parse_document(path.read_bytes(), str(path))  # its lines name the place
+        data = doc.data
+    validate(data, "config", str(path), doc)
     return Config(path=path.resolve(), base=path.resolve().parent, data=data, options=options)

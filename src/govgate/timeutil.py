@@ -44,7 +44,11 @@ def parse_instant(
             source=source,
             where=where,
         )
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise GovgateError(f"timestamp {value!r} is out of range in UTC", source=source,
+                           where=where) from None
 
 
 def format_instant(dt: datetime) -> str:

@@ -48,7 +48,7 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
 
     from ..fatigue.events import load_events
     from ..loaders.io import read_ref
-    from ..sources.files import resolve_path
+    from ..sources.files import check_size, resolve_path
 
     settings = config.section("sources")
     if "://" not in ref or ref.startswith("file://"):
@@ -57,6 +57,7 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
             from ..errors import SourceError
 
             raise SourceError("file not found", source=ref)
+        check_size(path, ref, settings)  # the same cap as every other source
         return load_events(path, source=ref)
     data = read_ref(config, inputs.get("hook"), ref)
     suffix = ".json" if ref.split("?")[0].endswith(".json") else ".csv"

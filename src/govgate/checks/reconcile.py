@@ -242,7 +242,10 @@ def _pages(evaluation: Evaluation, recon: ReconInputs, run: _Run,
     findings = []
     policy = recon.policy
     if decision.state == "red":
-        streak = decision.missed_streak
+        # The page and the incident are facts of the instant red began, the second missed
+        # window: they name the two windows that made it red, never later ones, so a run at a
+        # later as-of (or a re-run after more windows passed) writes the very same record.
+        streak = decision.missed_streak[:2]
         began = streak[1].scheduled_at
         refs = [w.ref for w in streak]
         key = f"govgate:reconcile:red:{streak[0].ref}"

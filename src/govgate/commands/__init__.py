@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 #: Sub-command modules, in the order ``govgate --help`` lists them.
 COMMANDS: tuple[str, ...] = (
-    "check", "promote", "simulate", "schema", "ledger", "validate",
+    "check", "heatmap", "promote", "simulate", "schema", "ledger", "validate",
     "readback", "review", "checklist", "faq",
 )
 

@@ -117,6 +117,13 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
 
     if args.events is not None:
         return load_events(args.events, refresh_anchor=session.as_of)
+    from ..config import find_config
+
+    if session.config_path is None and find_config(session.cwd) is None:
+        raise UsageError(
+            "--events FILE is required (no configuration found to name fatigue.events)",
+            where="--events",
+        )
     config = session.config()
     ref = config.section("fatigue").get("events")
     if ref is None:
@@ -134,13 +141,20 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
 
 def _classifier(session: Session) -> Classifier:
     """The built-in :func:`classify`, or the ``govgate_classify_signer`` hook when a plugin
-    other than the built-in implements it (a hook call per signer and day costs more)."""
-    from ..fatigue.heatmap import classify
+    other than the built-in implements it (a hook call per signer and day costs more).
 
-    pm = getattr(session, "pm", None)
-    if pm is None:
+    Building the plugin manager costs a few hundred milliseconds, so it is built only when a
+    plugin could be there: ``-p`` or the configuration's ``plugins`` (``session.plugins``), or
+    an installed entry point.
+    """
+    from importlib.metadata import entry_points
+
+    from ..fatigue.heatmap import classify
+    from ..plugins import ENTRY_POINT_GROUP
+
+    if not (session.plugins or entry_points(group=ENTRY_POINT_GROUP)):
         return classify
-    caller = pm.hook.govgate_classify_signer
+    caller = session.pm.hook.govgate_classify_signer
     builtin = "govgate.checks.fatigue"
     if all(getattr(impl.plugin, "__name__", "") == builtin for impl in caller.get_hookimpls()):
         return classify

@@ -167,7 +167,9 @@ class _SignerDays:
             begin = request_day + 1 - start  # the first refresh that sees the request
             if begin >= days:
                 continue  # requested at or after as-of: not in this world yet
-            end = min(begin + window, days)
+            end = begin + window
+            if end > days:
+                end = days
             rows_n = packed & FIELD_MASK
             counts[begin] += rows_n
             counts[end] -= rows_n
@@ -177,8 +179,8 @@ class _SignerDays:
                     pending[end] -= rows_n
                 continue
             # delay = answer day - request day: the refresh of the answer day sees it answered.
-            answered_from = begin + max(delay - 1, 0)
-            pending_until = end if null_outcome else min(answered_from, end)
+            answered_from = begin + delay - 1 if delay else begin
+            pending_until = end if null_outcome or answered_from > end else answered_from
             if pending_until > begin:
                 pending[begin] += rows_n
                 pending[pending_until] -= rows_n

@@ -2,12 +2,8 @@
 
 A row holds the eight columns of :data:`COLUMNS` in that order; ``""`` is SQL NULL and
 :data:`EMPTY_STRING` marks a non-NULL empty string (never valid in this table, so the loader can
-name it). CSV is read the way ``COPY ... TO ... (FORMAT csv, HEADER)`` writes it. The file is read
-in binary chunks: a chunk without a quote character (most of an export) is cut into lines, and
-each line into fields by ``str.split`` just before the loader reads it (in C, and while the line
-is still in the CPU cache); any other chunk goes
-through a full parser of PostgreSQL's CSV dialect (``""`` escapes, newlines inside quotes). JSON is
-an array of objects, or an object with a ``rows`` array.
+name it). CSV (``csvrows.py``) is read the way ``COPY ... TO ... (FORMAT csv, HEADER)`` writes it;
+JSON is an array of objects, or an object with a ``rows`` array.
 
 The loader hands the ``ack_event_id`` values of each chunk to :meth:`Records.hash_ids`, which
 keeps their 8-byte hashes in a few partitions split by the hash's top bits, so duplicates can be
@@ -19,7 +15,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
-import re
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -33,8 +28,10 @@ __all__ = [
     "DERIVED_COLUMNS",
     "EMPTY_STRING",
     "OPTIONAL_COLUMNS",
+    "WIDTH",
     "Records",
     "RowChunk",
+    "check_header",
     "open_records",
 ]
 
@@ -70,12 +67,10 @@ class RowChunk(Protocol):
 #: ``(index, row, ack_latency_hours text, breached text)``; None when the column is absent.
 Derived = tuple[int, Row, str | None, str | None]
 
-_WIDTH = len(COLUMNS)
-_CHUNK_BYTES = 1 << 16  # small enough to stay in cache while split, large enough to amortise
+#: Fields per row.
+WIDTH = len(COLUMNS)
 _PARTITIONS = 8
 _BOUNDS = [-(1 << 63) + k * (1 << 61) for k in range(1, _PARTITIONS)]
-# One CSV field: quoted (with "" escapes, may span lines) or bare (up to , or end of line).
-_FIELD = re.compile(r'"((?:[^"]|"")*)"|([^,"\r\n]*)')
 
 
 def open_records(path: Path, source: str) -> Records:
@@ -89,6 +84,8 @@ def open_records(path: Path, source: str) -> Records:
         ) from None
     if path.suffix.lower() == ".json" or head[:1] in (b"[", b"{"):
         return JsonRecords(path, source)
+    from .csvrows import CsvRecords
+
     return CsvRecords(path, source)
 
 
@@ -97,7 +94,7 @@ class Records:
 
     source: str
     #: Hashes of the ``ack_event_id`` values given to :meth:`hash_ids`, as native 8-byte
-    #: integers, in partitions by their top bits (each can be checked with a set that fits).
+    #: integers, in partitions by value (each can be checked with a set that fits in memory).
     id_hashes: list[bytearray]
     #: Rows read so far by :meth:`chunks`.
     count: int
@@ -126,18 +123,31 @@ class Records:
         raise NotImplementedError
 
     def locate(self, fields: Row) -> int:
-        """The index of the first row that is malformed or equal to ``fields`` (0 if none)."""
-        target = list(fields)
-        for index, row in enumerate(self.reread(), 1):
-            if len(row) != _WIDTH or list(row) == target:
-                return index
-        return 0
+        """The index of the first row that is malformed, or equal to ``fields`` (0 if none).
 
-    def hash_ids(self, chunk: RowChunk) -> None:
-        """Remember the hashes of a chunk's ``ack_event_id`` values (for the duplicate check)."""
-        ids = chunk.fields[0::_WIDTH] if isinstance(chunk, _Flat) else [row[0] for row in chunk]
+        When the row equal to ``fields`` is followed by a malformed one, that one: a row of the
+        wrong width fails while unpacking, before its values replace the previous row's.
+        """
+        target = list(fields)
+        found = 0
+        for index, row in enumerate(self.reread(), 1):
+            if len(row) != WIDTH:
+                return index
+            if found:
+                return found
+            if list(row) == target:
+                found = index
+        return found
+
+    def hash_ids(self, chunk: RowChunk) -> list[str]:
+        """Remember the hashes of a chunk's ``ack_event_id`` values (for the duplicate check).
+
+        :returns: The values.
+        """
+        flat = getattr(chunk, "fields", None)  # a quote-free CSV chunk: every 8th field
+        ids: list[str] = flat[0::WIDTH] if flat is not None else [r[0] for r in chunk if r]
         # Sorting a chunk's hashes and cutting at the partition bounds keeps this in C; struct
-        # packs a slice at once (array.extend converts integer by integer).
+        # packs a slice at once (array.extend converts number by number).
         hashes = sorted(map(hash, ids))
         lo = 0
         for part, bound in zip(self.id_hashes, _BOUNDS, strict=False):
@@ -147,9 +157,10 @@ class Records:
                 lo = hi
         if lo < len(hashes):
             self.id_hashes[-1] += struct.pack(f"{len(hashes) - lo}q", *hashes[lo:])
+        return ids
 
 
-def _check_header(header: Sequence[str], source: str, where: Callable[[str], str]) -> list[int]:
+def check_header(header: Sequence[str], source: str, where: Callable[[str], str]) -> list[int]:
     """Position of each of :data:`COLUMNS` in ``header`` (``len(header)``: absent, use NULL)."""
     known = set(COLUMNS) | set(DERIVED_COLUMNS)
     seen: set[str] = set()
@@ -172,225 +183,6 @@ def _check_header(header: Sequence[str], source: str, where: Callable[[str], str
             where=where(""),
         )
     return [header.index(c) if c in seen else len(header) for c in COLUMNS]
-
-
-# -- CSV ------------------------------------------------------------------------------------
-
-
-class CsvRecords(Records):
-    """A CSV export (``row N`` is the line number, the header being line 1)."""
-
-    def __init__(self, path: Path, source: str) -> None:
-        super().__init__(source)
-        self.path = path
-        #: (row index, lines added so far) after each record that spans several lines.
-        self.extra: list[tuple[int, int]] = []
-        with self._open() as handle:
-            first = handle.readline()
-        self.header_bytes = len(first)
-        text = self._decode(first, 1).removeprefix("\ufeff")
-        if not text.strip():
-            raise GovgateError(
-                "empty file: expected a CSV header line", source=source, where="row 1"
-            )
-        parsed, rest = _parse_quoted(text if text.endswith("\n") else text + "\n", 0, [], source)
-        if rest or len(parsed) != 1:
-            raise GovgateError("cannot read the CSV header line", source=source, where="row 1")
-        self.header = parsed[0]
-        self.pick = _check_header(
-            self.header, source, lambda name: f"row 1, column {name}" if name else "row 1"
-        )
-        self.canonical = list(self.header) == list(COLUMNS)
-        if any(name in self.header for name in DERIVED_COLUMNS):
-            self.derived = self._derived
-
-    def row_number(self, index: int) -> int:
-        pos = bisect.bisect_left(self.extra, (index, -1)) - 1
-        return index + 1 + (self.extra[pos][1] if pos >= 0 else 0)
-
-    def chunks(self) -> Iterator[RowChunk]:
-        self.count = 0
-        self.extra.clear()
-        return self._chunks(collect=True, safe=False)
-
-    def reread(self) -> Iterable[Row]:
-        return itertools.chain.from_iterable(self._chunks(collect=False, safe=True))
-
-    def _open(self) -> Any:
-        try:
-            return self.path.open("rb")
-        except OSError as exc:
-            raise SourceError(
-                f"cannot read the events file: {exc.strerror or exc}", source=self.source
-            ) from None
-
-    def _decode(self, data: bytes, first_row: int) -> str:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            row = first_row + data.count(b"\n", 0, exc.start)
-            raise GovgateError(
-                f"not UTF-8 text ({exc.reason})", source=self.source, where=f"row {row}"
-            ) from None
-
-    def _chunks(self, *, collect: bool, safe: bool, raw: bool = False) -> Iterator[RowChunk]:
-        """One iterable of canonical rows per chunk of the file (``raw``: as in the file)."""
-        done = 0  # rows produced so far
-        extra: list[tuple[int, int]] = self.extra if collect else []
-        carry = b""
-        with self._open() as handle:
-            handle.seek(self.header_bytes)
-            while True:
-                data = handle.read(_CHUNK_BYTES)
-                if not data:
-                    break
-                data = carry + data
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    carry = data
-                    continue
-                carry = data[cut:]
-                shift = extra[-1][1] if extra else 0
-                body = self._decode(data[:cut], done + 2 + shift)
-                rows, rest = self._split(body, done, extra, safe, raw)
-                if rest:
-                    carry = rest.encode("utf-8") + carry
-                done += len(rows)
-                if collect:
-                    self.count = done
-                yield rows
-            if carry:
-                body = self._decode(carry, done + 2) + "\n"
-                rows, rest = _parse_quoted(body, done, extra, self.source)
-                if rest:
-                    shift = extra[-1][1] if extra else 0
-                    raise GovgateError(
-                        "unterminated quoted field at the end of the file",
-                        source=self.source,
-                        where=f"row {done + 2 + shift}",
-                    )
-                rows = rows if raw else self._canonical(rows, done, extra)
-                done += len(rows)
-                if collect:
-                    self.count = done
-                yield rows
-
-    def _split(
-        self, body: str, done: int, extra: list[tuple[int, int]], safe: bool, raw: bool
-    ) -> tuple[RowChunk, str]:
-        if '"' not in body:
-            if "\r" in body:
-                body = body.replace("\r\n", "\n")
-            if "\r" not in body:
-                if self.canonical and not safe:
-                    flat = body.replace("\n", ",").split(",")
-                    flat.pop()  # after the last newline
-                    # A row of the wrong width shifts every later field of the chunk: the rows
-                    # after it fail (their owner_route is not a route) and the loader's
-                    # diagnosis then finds the row at fault by re-reading in ``safe`` mode.
-                    if len(flat) % _WIDTH == 0:
-                        return _Flat(flat, len(flat) // _WIDTH), ""
-                lines = body.split("\n")
-                lines.pop()  # after the last newline
-                rows = [line.split(",") for line in lines]
-                return rows if raw else self._canonical(rows, done, extra), ""
-        rows, rest = _parse_quoted(body, done, extra, self.source)
-        return rows if raw else self._canonical(rows, done, extra), rest
-
-    def _canonical(
-        self, rows: list[list[str]], done: int, extra: list[tuple[int, int]]
-    ) -> list[list[str]]:
-        if self.canonical:
-            return rows  # a wrong width is reported by the loader, with the row's number
-        width = len(self.header)
-        for i, row in enumerate(rows):
-            if len(row) != width:
-                pos = bisect.bisect_left(extra, (done + i + 1, -1)) - 1
-                shift = extra[pos][1] if pos >= 0 else 0
-                raise GovgateError(
-                    f"expected {width} fields as in the header, found {len(row)}",
-                    source=self.source,
-                    where=f"row {done + i + 2 + shift}",
-                )
-        pick = self.pick
-        return [[padded[i] for i in pick] for padded in ([*row, ""] for row in rows)]
-
-    def _derived(self) -> Iterator[Derived]:
-        header = list(self.header)
-        lat_i = header.index("ack_latency_hours") if "ack_latency_hours" in header else None
-        br_i = header.index("breached") if "breached" in header else None
-        raw = itertools.chain.from_iterable(self._chunks(collect=False, safe=True, raw=True))
-        for index, (row, canonical) in enumerate(zip(raw, self.reread(), strict=True), 1):
-            yield (
-                index,
-                canonical,
-                None if lat_i is None else row[lat_i],
-                None if br_i is None else row[br_i],
-            )
-
-
-class _Flat:
-    """The rows of a quote-free chunk: one flat list of fields, regrouped by ``zip``."""
-
-    __slots__ = ("fields", "lines")
-
-    def __init__(self, fields: list[str], lines: int) -> None:
-        self.fields = fields
-        self.lines = lines
-
-    def __len__(self) -> int:
-        return self.lines
-
-    def __iter__(self) -> Iterator[Row]:
-        it = iter(self.fields)
-        return zip(it, it, it, it, it, it, it, it, strict=False)
-
-
-def _parse_quoted(
-    text: str, done: int, extra: list[tuple[int, int]], source: str
-) -> tuple[list[list[str]], str]:
-    """Parse whole CSV records from ``text`` (which ends with a newline).
-
-    :param done: Rows before this text (for row numbers and for ``extra``).
-    :returns: The records and the unparsed tail: a record whose quoted field continues past
-        ``text`` (the caller prepends it to the next chunk).
-    """
-    rows: list[list[str]] = []
-    pos, end = 0, len(text)
-    shift = extra[-1][1] if extra else 0
-    while pos < end:
-        start = pos
-        row: list[str] = []
-        newlines = 0
-        while True:
-            match = _FIELD.match(text, pos)
-            assert match is not None  # the bare alternative matches the empty string
-            quoted, bare = match.group(1), match.group(2)
-            if quoted is not None:
-                value = quoted.replace('""', '"')
-                newlines += value.count("\n")
-                row.append(value if value else EMPTY_STRING)
-            else:
-                if text.startswith('"', match.end()):  # an opening quote not closed in text
-                    return rows, text[start:]
-                row.append(bare)
-            pos = match.end()
-            if text.startswith(",", pos):
-                pos += 1
-                continue
-            if text.startswith("\n", pos) or text.startswith("\r\n", pos):
-                pos += 1 if text[pos] == "\n" else 2
-                break
-            raise GovgateError(
-                f"malformed CSV: unexpected {text[pos]!r} after a field",
-                source=source,
-                where=f"row {done + len(rows) + 2 + shift}, column {len(row)}",
-            )
-        rows.append(row)
-        if newlines:
-            shift += newlines
-            extra.append((done + len(rows), shift))
-    return rows, ""
 
 
 # -- JSON -----------------------------------------------------------------------------------
@@ -451,7 +243,7 @@ class JsonRecords(Records):
         source = self.source
         if not isinstance(item, dict):
             raise GovgateError("expected an object", source=source, where=f"row {index}")
-        _check_header(
+        check_header(
             list(item),
             source,
             lambda name: f"row {index}, column {name}" if name else f"row {index}",

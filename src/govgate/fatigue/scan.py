@@ -1,14 +1,15 @@
 """The loader's single pass over the rows: parse, check and fold each row into its cell.
 
 Every line of :meth:`_Scan.loop` runs a million times for a million rows, so it is written for
-CPython: one flat loop, lookups bound to locals, small dicts (per signer, per SLA), integers that
-CPython preallocates, and no object built per row except the two parsed timestamps. A bad row is
-not explained in the loop: it fails fast (an exception, a failed lookup) and
+CPython: one flat loop, lookups bound to locals, small dicts (per signer, per SLA), the integers
+CPython preallocates, one dict update of one integer per row, no object kept per row. A bad row
+is not explained in the loop: it fails fast (an exception, a failed lookup) and
 :class:`~govgate.fatigue.validate.RowDiagnosis` then re-reads it and names what is wrong.
 """
 
 from __future__ import annotations
 
+import bisect
 import gc
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -29,10 +30,11 @@ from .cells import (
     SUM_SCALE16,
     SUM_SCALE20,
     SUM_SCALE24,
+    split_key,
 )
 from .model import OWNER_ROUTES
-from .rows import EMPTY_STRING, Records
-from .validate import RowDiagnosis, check_derived, parse_sla
+from .rows import EMPTY_STRING, Records, RowChunk
+from .validate import FIRST_INSTANT, LAST_INSTANT, RowDiagnosis, check_derived, parse_sla
 
 __all__ = ["LateRow", "ScanResult", "scan"]
 
@@ -42,6 +44,8 @@ LateRow = tuple[str, str, str, str | None, datetime, datetime | None, int]
 
 # Refresh ends kept ready around the origin (days -2048..2047): a lookup, not a subtraction.
 _ENDS_AROUND = 2048
+# ASCII control characters (line ends cannot occur inside a field here) to NUL, the rest as is.
+_ASCII_CONTROL_TO_NUL = bytes(0 if b < 0x20 or b == 0x7F else b for b in range(256))
 
 
 @dataclass
@@ -71,6 +75,7 @@ def scan(records: Records, defaults: dict[str, int], origin: datetime) -> ScanRe
     finally:
         if collecting:
             gc.enable()
+    state.check_days()
     state.check_ids()
     if records.derived is not None:
         for n, fields, latency, breached in records.derived():
@@ -111,16 +116,17 @@ class _Scan:
             day: origin + timedelta(days=day + 1) for day in range(-_ENDS_AROUND, _ENDS_AROUND)
         }.get
         never_end = datetime.min.replace(tzinfo=UTC)
-        late_append = self.late.append
-        intern = self.interned.setdefault
+        keep = self._keep
         span, never = DAY_SPAN, NEVER
         hash_ids = self.records.hash_ids
-        fields: Sequence[str] = ()
+        printable = self._printable
+        aid = signer = route = cw = rq = ak = oc = sl = ""
         try:
             for chunk in self.records.chunks():
-                hash_ids(chunk)
-                for fields in chunk:
-                    aid, signer, route, cw, rq, ak, oc, sl = fields
+                if not printable(hash_ids(chunk)):
+                    self._explain_chunk(chunk)
+                # Unpacked in the for statement, so zip can reuse its result tuple.
+                for aid, signer, route, cw, rq, ak, oc, sl in chunk:
                     per_signer = signers_get(signer)
                     if per_signer is None:
                         per_signer = self._new_signer(signer)
@@ -162,54 +168,24 @@ class _Scan:
                             key = base - day - (origin - acked).days  # ceil: -floor(-x)
                         if flag:
                             key += PENDING_FLAG
-                            late_append(
-                                (
-                                    aid,
-                                    signer,
-                                    intern(route, route),
-                                    intern(cw, cw) if cw else None,
-                                    requested,
-                                    None,
-                                    sla_c,
-                                )
-                            )
+                            keep(aid, signer, route, cw, requested, None, sla_c)
                         elif centi >= sla_c:
-                            late_append(
-                                (
-                                    aid,
-                                    signer,
-                                    intern(route, route),
-                                    intern(cw, cw) if cw else None,
-                                    requested,
-                                    acked,
-                                    sla_c,
-                                )
-                            )
+                            keep(aid, signer, route, cw, requested, acked, sla_c)
                         cells[key] += packed
                     elif flag:
                         cells[base + never + PENDING_FLAG] += 1
-                        late_append(
-                            (
-                                aid,
-                                signer,
-                                intern(route, route),
-                                intern(cw, cw) if cw else None,
-                                requested,
-                                None,
-                                sla_c,
-                            )
-                        )
+                        keep(aid, signer, route, cw, requested, None, sla_c)
                     else:
                         cells[base + never] += 1
         except GovgateError:
             raise
         except Exception as exc:
-            self._diagnose(fields, exc)
+            self._diagnose((aid, signer, route, cw, rq, ak, oc, sl), exc)
 
     # -- rare paths of the loop ------------------------------------------------------------
 
     def _new_signer(self, signer: str) -> tuple[defaultdict[int, int], Callable[[str], Any], str]:
-        if signer in ("", EMPTY_STRING):
+        if signer in ("", EMPTY_STRING) or not signer.isprintable():
             raise _Reject
         windows: dict[str, Callable[[int], None]] = {}
         cells: defaultdict[int, int] = defaultdict(int)
@@ -219,7 +195,7 @@ class _Scan:
         return entry
 
     def _new_window(self, signer: str, cw: str) -> Callable[[int], None]:
-        if cw == EMPTY_STRING:
+        if cw == EMPTY_STRING or not cw.isprintable():
             raise _Reject
         days: set[int] = set()
         self.windows[signer][self.interned.setdefault(cw, cw)] = days.add
@@ -243,6 +219,41 @@ class _Scan:
             self.slas[text] = entry
         return entry
 
+    @staticmethod
+    def _printable(ids: list[str]) -> bool:
+        """Whether every ``ack_event_id`` of a chunk is printable (signers and cert windows are
+        checked once each, when first seen). ASCII text is checked on its bytes, in C."""
+        joined = "".join(ids)
+        if joined.isascii():
+            return b"\0" not in joined.encode("ascii").translate(_ASCII_CONTROL_TO_NUL)
+        return joined.isprintable()
+
+    def _explain_chunk(self, chunk: RowChunk) -> None:
+        """A chunk holds an unprintable identifier: explain its first bad row, in file order."""
+        records = self.records
+        first = records.count - len(chunk) + 1  # this chunk's first row index
+        for n, row in enumerate(chunk, first):
+            RowDiagnosis(records.source, records.row_number(n), self.origin, self.defaults).explain(
+                row
+            )
+        raise AssertionError("a chunk failed the printable check, yet no row was explained")
+
+    def _keep(
+        self,
+        aid: str,
+        signer: str,
+        route: str,
+        cw: str,
+        requested: datetime,
+        acked: datetime | None,
+        sla_c: int,
+    ) -> None:
+        """Keep an event that can be pending and aged (one row in ten, not all)."""
+        # The row's strings are fresh objects: keep one shared copy of each repeated value.
+        intern = self.interned.setdefault
+        cw_kept = intern(cw, cw) if cw else None
+        self.late.append((aid, signer, intern(route, route), cw_kept, requested, acked, sla_c))
+
     def _pack(self, centi: int, sla_c: int, packs: list[int | None]) -> int:
         """The cell sums one answered row adds (cached per SLA, by latency)."""
         if centi > pgnumeric.MAX_LATENCY_CENTIHOURS:
@@ -260,16 +271,42 @@ class _Scan:
         return packed
 
     def _diagnose(self, fields: Sequence[str], exc: Exception) -> None:
-        index = self.records.locate(fields)
-        row = self.records.row_number(index)
-        diagnosis = RowDiagnosis(self.records.source, row, self.origin, self.defaults)
-        for n, candidate in enumerate(self.records.reread(), 1):
-            if n == index:
-                diagnosis.explain(candidate)
-                break
+        """Raise the :class:`GovgateError` that explains why the loop failed on ``fields``."""
+        records = self.records
+        index = records.locate(fields)
+        for n, candidate in enumerate(records.reread(), 1):
+            if n == index or (n > index and len(candidate) != len(fields)):
+                # The located row, else the first malformed one after it (``fields`` may be the
+                # values of the row before a row of the wrong width).
+                row = records.row_number(n)
+                RowDiagnosis(records.source, row, self.origin, self.defaults).explain(candidate)
         raise exc  # not a data problem we know of: a bug, shown as one
 
     # -- after the loop ---------------------------------------------------------------------
+
+    def check_days(self) -> None:
+        """Every request inside the instants the history can hold (checked once, after the loop:
+        only an absurd timestamp, like year 1 with a +23:59 offset, fails it)."""
+        lo_day = (FIRST_INSTANT - self.origin).days + 1
+        hi_day = (LAST_INSTANT - self.origin).days - 1
+        days = []
+        for cells, _, _ in self.signers.values():
+            keys = sorted(cells)  # answered-or-not keys first, then the NULL-outcome ones
+            cut = bisect.bisect_left(keys, PENDING_FLAG // 2)
+            ends = {keys[0], keys[-1], *keys[max(cut - 1, 0) : cut + 1]}
+            days += [split_key(key)[0] for key in ends]
+        if not days or (lo_day <= min(days) and max(days) <= hi_day):
+            return
+        records = self.records
+        for n, row in enumerate(records.reread(), 1):
+            try:
+                day = (datetime.fromisoformat(row[4]) - self.origin).days
+            except (ValueError, TypeError, OverflowError, IndexError):  # pragma: no cover
+                day = lo_day - 1
+            if not lo_day <= day <= hi_day:
+                where = records.row_number(n)
+                RowDiagnosis(records.source, where, self.origin, self.defaults).explain(row)
+        raise AssertionError("a request day is out of range, yet no row was explained")
 
     def check_ids(self) -> None:
         """Empty and duplicate ``ack_event_id``: 8-byte hashes first, strings only on a match."""

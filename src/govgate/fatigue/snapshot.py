@@ -38,6 +38,7 @@ __all__ = [
     "rows_to_csv",
     "rows_to_json",
     "snapshot_hash",
+    "spreadsheet_safe",
 ]
 
 VIEW_NAME = "signer_fatigue_heatmap_14d"
@@ -138,15 +139,28 @@ def render_json(refresh: Refresh) -> str:
     return json.dumps(rows_to_json(refresh), indent=2, ensure_ascii=False) + "\n"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text``, with a ``'`` in front when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def rows_to_csv(refresh: Refresh) -> str:
-    """The rows as CSV with a header, averages with 4 decimals, NULL as an empty field."""
+    """The rows as CSV with a header, averages with 4 decimals, NULL as an empty field.
+
+    The CSV is for spreadsheets: a ``signer_id`` that would start a formula (``=``, ``+``,
+    ``-``, ``@``) is written with a leading ``'``. The JSON carries the values unchanged, and
+    the snapshot hash is computed from the values, not from this file.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in sorted(refresh.rows, key=lambda row: row.signer_id):
         writer.writerow(
             (
-                row.signer_id,
+                spreadsheet_safe(row.signer_id),
                 row.ack_count_14d,
                 row.breached_count_14d,
                 row.concurrent_window_count_14d,

@@ -15,9 +15,22 @@ from . import pgnumeric
 from .model import ACK_OUTCOMES, OWNER_ROUTES
 from .rows import COLUMNS, EMPTY_STRING
 
-__all__ = ["RowDiagnosis", "check_derived", "parse_sla", "parse_timestamp"]
+__all__ = [
+    "FIRST_INSTANT",
+    "LAST_INSTANT",
+    "TEXT_COLUMNS",
+    "RowDiagnosis",
+    "check_derived",
+    "parse_sla",
+    "parse_timestamp",
+]
 
 _MAX_SLA_CENTI = 99_999  # NUMERIC(5,2)
+#: The instants the heat-map can handle (Python's datetime, with a day of margin).
+FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+LAST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
+#: Columns that hold identifiers: they must be printable (no control, format or line characters).
+TEXT_COLUMNS = ("ack_event_id", "signer_id", "cert_window_id")
 _MICRO = timedelta(microseconds=1)
 _NULL_HINT = "an empty string is not NULL (NULL is an empty unquoted field)"
 
@@ -52,9 +65,12 @@ def parse_timestamp(text: str, column: str) -> datetime | str:
     if value.tzinfo is None or value.utcoffset() is None:
         return f"{column} {text!r} has no UTC offset (write it as ...+00 or ...Z)"
     try:
-        value.astimezone(UTC)
+        utc = value.astimezone(UTC)
     except OverflowError:  # an offset that moves it before year 1 or past 9999
-        return f"{column} {text!r} is out of range"
+        utc = None
+    # A day of margin at both ends: the history starts the day before the first request.
+    if utc is None or not FIRST_INSTANT <= utc <= LAST_INSTANT:
+        return f"{column} {text!r} is out of range (0001-01-02 .. 9999-12-30 UTC)"
     return value
 
 
@@ -82,6 +98,14 @@ class RowDiagnosis:
         for column in ("cert_window_id", "ack_dt_utc", "ack_outcome", "sla_target_hours"):
             if row[column] == EMPTY_STRING:
                 self.fail(f"{column}: {_NULL_HINT}", column)
+        for column in TEXT_COLUMNS:
+            if not row[column].isprintable():
+                bad = next(c for c in row[column] if not c.isprintable())
+                self.fail(
+                    f"{column} contains a control character (U+{ord(bad):04X}): identifiers "
+                    "must be printable text",
+                    column,
+                )
         if row["owner_route"] not in OWNER_ROUTES:
             self.fail(
                 f"unknown owner_route {row['owner_route']!r} (expected one of "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -47,23 +48,26 @@ def parse_document(data: bytes, source: str) -> Document:
     except UnicodeDecodeError as exc:
         raise GovgateError(f"not UTF-8 text (byte {exc.start})", source=source) from None
     if source.endswith(".json"):
-        try:
-            return Document(json.loads(text, parse_constant=_reject_constant), source)
-        except json.JSONDecodeError as exc:
-            raise GovgateError(
-                f"invalid JSON: {exc.msg}", source=source, where=f"line {exc.lineno}"
-            ) from None
-        except GovgateError as exc:
-            raise GovgateError(exc.message, source=source) from None
+        return _parse_json(text, source)
     try:
         loader = _loader_class()(text)
         try:
-            node = loader.get_single_node()
+            try:
+                node = loader.get_single_node()
+            except _TooDeep as exc:
+                raise GovgateError(
+                    f"document nested deeper than {MAX_DEPTH} levels", source=source,
+                    where=f"line {exc.mark.line + 1}, column {exc.mark.column + 1}",
+                ) from None
             if node is None:
-                raise GovgateError("empty document", source=source)
+                raise GovgateError("empty document", source=source, where="line 1")
             lines: dict[str, int] = {}
-            _walk(node, (), lines, [0], source)
-            value = loader.construct_document(node)
+            _walk(node, (), lines, [0], source, loader.resolve)
+            try:
+                value = loader.construct_document(node)
+            except (ValueError, TypeError, OverflowError):  # defensive: _walk refuses tags
+                raise GovgateError("invalid YAML: a value cannot be built",
+                                   source=source) from None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -83,7 +87,18 @@ def _loader_class() -> Any:
     import yaml
 
     class Loader(yaml.SafeLoader):
-        pass
+        # PyYAML composes recursively: bound the depth here, before Python's own recursion
+        # limit turns a deeply nested document into a RecursionError (an internal error).
+        _depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self._depth += 1
+            try:
+                if self._depth > MAX_DEPTH + 1:
+                    raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
 
     Loader.yaml_implicit_resolvers = {
         first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
@@ -101,12 +116,158 @@ def _loader_class() -> Any:
     return Loader
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: Any) -> None:
+        super().__init__()
+        self.mark = mark
+
+
+class _Constant(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 def _reject_constant(name: str) -> Any:
-    raise GovgateError(f"{name} is not a number govgate accepts")
+    raise _Constant(name)
+
+
+def _parse_json(text: str, source: str) -> Document:
+    """JSON, strictly: no NaN/Infinity, nesting bounded like YAML's, errors with a line."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        where = _json_duplicate(text)
+        raise GovgateError(f"duplicate key {exc.key!r}", source=source, where=where) from None
+    except json.JSONDecodeError as exc:
+        raise GovgateError(
+            f"invalid JSON: {exc.msg}", source=source, where=f"line {exc.lineno}"
+        ) from None
+    except _Constant as exc:
+        name = exc.name
+        line = _json_line(text, lambda depth, token: token == name)
+        raise GovgateError(f"{name} is not a number govgate accepts", source=source,
+                           where=f"line {line}" if line else None) from None
+    except RecursionError:
+        value = None  # deeper than the decoder's own limit: located below
+    if value is None or _json_depth(value) > MAX_DEPTH:
+        line = _json_line(text, lambda depth, token: depth > MAX_DEPTH)
+        if value is None or line:
+            raise GovgateError(f"document nested deeper than {MAX_DEPTH} levels",
+                               source=source, where=f"line {line}" if line else None)
+    return Document(value, source)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _Pairs(list):  # type: ignore[type-arg]
+    """A JSON object as the list of its pairs (to find where a duplicate key is)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of two equal keys silently; a second "value" must not override.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def _json_duplicate(text: str) -> str | None:
+    """The JSON pointer of the first duplicate key, in document order (error path only)."""
+    try:
+        stack: list[tuple[Any, tuple[Any, ...]]] = [
+            (json.loads(text, object_pairs_hook=_Pairs), ())]
+    except (ValueError, RecursionError):  # broken further on: the key is named without a place
+        return None
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, _Pairs):
+            seen: set[str] = set()
+            for key, _ in item:
+                if key in seen:
+                    return pointer((*path, key))
+                seen.add(key)
+            stack.extend((v, (*path, k)) for k, v in reversed(item))
+        elif isinstance(item, list):
+            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def _json_depth(value: Any) -> int:
+    """Nesting depth of a decoded JSON value (iteratively: the value may be deep)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def _json_line(text: str, hit: Any) -> int | None:
+    """The 1-based line of the first token outside strings for which ``hit(depth, token)``
+    holds; tokens are brackets (after opening) and bare words. Only used on error paths."""
+    depth, line, index, size = 0, 1, 0, len(text)
+    while index < size:
+        char = text[index]
+        if char == "\n":
+            line += 1
+        elif char == '"':
+            index += 1
+            while index < size and text[index] != '"':
+                index += 2 if text[index] == "\\" else 1
+        elif char in "[{":
+            depth += 1
+            if hit(depth, char):
+                return line
+        elif char in "]}":
+            depth -= 1
+        elif char.isalpha() or char == "-":
+            end = index
+            while end < size and (text[end].isalnum() or text[end] == "-"):
+                end += 1
+            word = text[index:end]
+            if hit(depth, word):
+                return line
+            index = end
+            continue
+        index += 1
+    return None
+
+
+_IMPLICIT_COLLECTION_TAGS = {"MappingNode": "tag:yaml.org,2002:map",
+                             "SequenceNode": "tag:yaml.org,2002:seq"}
+
+
+def _check_tag(node: Any, resolve: Any, source: str) -> None:
+    """Refuse explicit tags (``!!int x``, ``!!binary``, ``!!set``): no govgate input needs one,
+    and they build values (bytes, sets, datetimes) or errors no schema expects."""
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode):
+        plain = node.style is None
+        expected = resolve(yaml.ScalarNode, node.value, (plain, not plain))
+    else:
+        expected = _IMPLICIT_COLLECTION_TAGS.get(type(node).__name__)
+    if node.tag != expected and node.tag != "tag:yaml.org,2002:str":  # !!str is just text
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        mark = node.start_mark
+        raise GovgateError(f"YAML tag {tag[:40]!r} is not accepted: write a plain value",
+                           source=source, where=f"line {mark.line + 1}, column {mark.column + 1}")
 
 
 def _walk(node: Any, path: tuple[Any, ...], lines: dict[str, int], count: list[int],
-          source: str) -> None:
+          source: str, resolve: Any) -> None:
     import yaml
 
     # Aliases are walked again at every use, so this bound also stops alias bombs.
@@ -115,21 +276,38 @@ def _walk(node: Any, path: tuple[Any, ...], lines: dict[str, int], count: list[i
         raise GovgateError(
             f"document too large or too deeply nested (over {MAX_NODES} nodes or depth "
             f"{MAX_DEPTH}, aliases counted at every use)",
-            source=source,
+            source=source, where=f"line {node.start_mark.line + 1}",
         )
     lines.setdefault(pointer(path), node.start_mark.line + 1)
+    _check_tag(node, resolve, source)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[tuple[str, Any], int] = {}
         for key, value in node.value:
-            _walk(value, (*path, key.value), lines, count, source)
+            _check_tag(key, resolve, source)
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                # YAML keeps the last of two equal keys silently: a second `status:` or
+                # `block_states:` further down must not quietly override the first.
+                line = key.start_mark.line + 1
+                if (key.tag, key.value) in seen:
+                    raise GovgateError(
+                        f"duplicate key {key.value!r} (first on line "
+                        f"{seen[(key.tag, key.value)]})",
+                        source=source, where=f"line {line}, {pointer((*path, key.value))}")
+                seen[(key.tag, key.value)] = line
+                # A field's place is the line of its key (a block value starts below it).
+                lines.setdefault(pointer((*path, key.value)), line)
+            _walk(value, (*path, key.value), lines, count, source, resolve)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines, count, source)
+            _walk(item, (*path, index), lines, count, source, resolve)
 
 
 @cache
 def load_schema(kind: str) -> dict[str, Any]:
     """The shipped JSON Schema for ``kind`` (also printed by ``govgate schema KIND``)."""
     name = f"{kind}.schema.json"
+    if kind not in schema_kinds():  # also keeps a hostile kind ("../x") inside the package
+        raise GovgateError(f"unknown kind {kind!r}; see 'govgate schema'")
     try:
         text = resources.files("govgate.loaders").joinpath("schemas", name).read_text("utf-8")
     except FileNotFoundError:
@@ -138,6 +316,7 @@ def load_schema(kind: str) -> dict[str, Any]:
     return schema
 
 
+@cache
 def schema_kinds() -> list[str]:
     folder = resources.files("govgate.loaders").joinpath("schemas")
     return sorted(
@@ -147,12 +326,56 @@ def schema_kinds() -> list[str]:
     )
 
 
-def validate(data: Any, kind: str, source: str, doc: Document | None = None) -> None:
-    """Validate ``data`` against the schema of ``kind``; the first error becomes a GovgateError."""
+def policy_kinds() -> list[str]:
+    """The kinds a policy document may declare: the schemas that have a ``kind`` field."""
+    return [k for k in schema_kinds() if "kind" in load_schema(k).get("properties", {})]
+
+
+@cache
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema ``pattern`` compiled with ECMA-262's meaning of ``$``.
+
+    In ECMA-262 (what JSON Schema specifies) ``$`` matches only at the end of the text; Python's
+    ``$`` also matches before a final line feed, so ``"id\\n"`` would pass
+    ``^[^\\x00-\\x1f]+$``. An unescaped ``$`` outside a character class becomes ``\\Z``.
+    """
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return re.compile("".join(out))
+
+
+@cache
+def schema_validator(kind: str) -> Any:
+    """A validator for the schema of ``kind``, with ECMA-262 ``pattern`` semantics."""
     import jsonschema
 
-    validator_cls = jsonschema.validators.validator_for(load_schema(kind))
-    validator = validator_cls(load_schema(kind), format_checker=validator_cls.FORMAT_CHECKER)
+    schema = load_schema(kind)
+    base = jsonschema.validators.validator_for(schema)
+
+    def pattern(validator: Any, patrn: str, instance: Any, schema: Any) -> Any:
+        if validator.is_type(instance, "string") and not _ecma_regex(patrn).search(instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    cls = jsonschema.validators.extend(base, {"pattern": pattern})  # type: ignore[no-untyped-call]
+    return cls(schema, format_checker=base.FORMAT_CHECKER)
+
+
+def validate(data: Any, kind: str, source: str, doc: Document | None = None) -> None:
+    """Validate ``data`` against the schema of ``kind``; the first error becomes a GovgateError."""
+    validator = schema_validator(kind)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path))))
     if not errors:
         return
@@ -160,6 +383,12 @@ def validate(data: Any, kind: str, source: str, doc: Document | None = None) -> 
     ptr = pointer(list(error.absolute_path))
     where = ptr or "/"
     line = doc.line_of(ptr) if doc else None
+    if error.validator == "additionalProperties" and doc and isinstance(error.instance, dict):
+        # The line of the unexpected field itself, not of the mapping that holds it.
+        known = set(error.schema.get("properties", {}))
+        extra = sorted(str(k) for k in error.instance if k not in known)
+        if extra:
+            line = doc.line_of(f"{ptr}/{pointer([extra[0]]).lstrip('/')}") or line
     if line is not None:
         where = f"line {line}, {where}"
     raise GovgateError(_describe(error), source=source, where=where)

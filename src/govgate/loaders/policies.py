@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import GovgateError
 from ..semver import parse_semver
 from ..timeutil import parse_instant
-from .documents import Document, parse_document, validate
+from .documents import Document, parse_document, policy_kinds, validate
 from .io import read_ref
 
 if TYPE_CHECKING:
@@ -68,6 +68,12 @@ def parse_policy(data: bytes, source: str) -> PolicyDoc:
         raise GovgateError("a policy document must be a mapping with a 'kind'", source=source,
                            where="/kind")
     kind = doc.data["kind"]
+    if kind not in policy_kinds():
+        line = doc.line_of("/kind")
+        raise GovgateError(
+            f"unknown policy kind {kind!r} (expected one of {', '.join(policy_kinds())})",
+            source=source, where=f"line {line}, /kind" if line else "/kind",
+        )
     validate(doc.data, kind, source, doc)
     key = parse_semver(doc.data["version"], source=source, where="/version")
     approved = doc.data.get("approved_dt_utc")
@@ -84,11 +90,14 @@ def load_policies(config: Config, hook: pluggy.HookRelay) -> PolicySet:
     if isinstance(setting, list):
         refs = [str(s) for s in setting]
     else:
-        folder = config.path_of(str(setting))
+        from ..sources.files import resolve_path
+
+        # Refused before it is listed: a folder outside the project is not walked at all.
+        folder = resolve_path(str(setting), config.base, config.section("sources"))
         if not folder.is_dir():
             raise GovgateError("policies folder not found", source=str(setting))
         refs = sorted(
-            str(p.relative_to(config.base)) for p in folder.rglob("*")
+            relative(config, p) for p in folder.rglob("*")
             if p.suffix in POLICY_SUFFIXES and p.is_file()
         )
     docs = [parse_policy(read_ref(config, hook, ref), ref) for ref in refs]

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import GovgateError
-from .documents import load_schema, parse_document
+from .documents import parse_document, schema_validator
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ def _read_csv(data: bytes, source: str) -> list[Row]:
     try:
         header = next(reader)
     except StopIteration:
-        raise GovgateError("empty file: expected a header row", source=source) from None
+        raise GovgateError("empty file: expected a header row", source=source,
+                           where="row 1") from None
     except csv.Error as exc:
         raise GovgateError(f"invalid CSV: {exc}", source=source, where="row 1") from None
     header = [h.strip() for h in header]
@@ -92,9 +93,7 @@ def validate_rows(rows: list[Row], kind: str) -> None:
     """Validate rows with the row schema; the first error names row and column."""
     import jsonschema
 
-    schema = load_schema(kind)
-    cls = jsonschema.validators.validator_for(schema)
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    validator = schema_validator(kind)
     for row in rows:
         error = jsonschema.exceptions.best_match(validator.iter_errors(row.values))
         if error is None:

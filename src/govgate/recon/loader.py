@@ -15,7 +15,7 @@ from ..loaders.policies import PolicySet
 from ..loaders.tables import Row, read_table, unique
 from ..model import Location
 from ..semver import parse_semver
-from ..timeutil import parse_duration, parse_instant
+from ..timeutil import format_duration, format_instant, parse_duration, parse_instant
 from .model import (
     Bootstrap,
     EpsilonPolicy,
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 LEADERSHIP_FILE = "leadership.json"
 PARTNER_FILE = "partner_annex.json"
 MANIFEST_FILE = "manifest.yaml"
+#: Windows a schedule may have up to as-of (about 190 years of weekly windows).
+MAX_WINDOWS = 10_000
 
 
 def canonical_value(value: Decimal) -> str:
@@ -96,11 +98,16 @@ def load_recon_policy(policies: PolicySet, as_of: datetime) -> ReconPolicy:
     data, src = doc.data, doc.source
     sched = data["schedule"]
     paging = data.get("paging", {})
+    period = parse_duration(sched["period"], source=src, where="/schedule/period")
+    if not period:
+        line = doc.document.line_of("/schedule/period")
+        raise GovgateError("the schedule's period must be longer than zero", source=src,
+                           where=_line_prefix(line) + "/schedule/period")
     return ReconPolicy(
         version=doc.version,
         source=src,
         anchor=_utc_window(sched["anchor"], src, "/schedule/anchor"),
-        period=parse_duration(sched["period"], source=src, where="/schedule/period"),
+        period=period,
         run_offset=parse_duration(sched.get("run_offset", "PT0S"), source=src,
                                   where="/schedule/run_offset"),
         contract_max_semver=parse_semver(data["contract_max_semver"], source=src),
@@ -215,8 +222,11 @@ def _document(config: Config, hook: pluggy.HookRelay, ref: str, kind: str) -> Do
 
 
 def load_jobs(config: Config, hook: pluggy.HookRelay) -> dict[str, JobInputs]:
+    from ..sources.files import resolve_path
+
     ref = config.section("reconciliation")["jobs"]
-    folder = config.path_of(ref)
+    # Refused before it is listed: the names of folders outside the project are not printed.
+    folder = resolve_path(ref, config.base, config.section("sources"))
     if not folder.is_dir():
         raise GovgateError("jobs folder not found", source=ref)
     jobs: dict[str, JobInputs] = {}
@@ -367,10 +377,20 @@ def window_grid(policy: ReconPolicy, as_of: datetime) -> list[tuple[datetime, da
     out: list[tuple[datetime, datetime, datetime]] = []
     start = policy.anchor
     while True:
-        end = start + policy.period
-        scheduled = end + policy.run_offset
+        try:
+            end = start + policy.period
+            scheduled = end + policy.run_offset
+        except OverflowError:  # due after the year 9999: never due
+            return out
         if scheduled > as_of:
             return out
+        if len(out) >= MAX_WINDOWS:
+            # A schedule of seconds, or an as-of centuries ahead: refuse instead of running
+            # for hours and writing a result nobody can read.
+            raise GovgateError(
+                f"more than {MAX_WINDOWS} scheduled windows between the anchor and as-of "
+                f"{format_instant(as_of)} (every {format_duration(policy.period)})",
+                source=policy.source, where="/schedule/period")
         out.append((start, end, scheduled))
         start = end
 

@@ -24,16 +24,24 @@ def resolve_path(ref: str, base: Path, settings: Mapping[str, Any]) -> Path:
     return path
 
 
+def check_size(path: Path, ref: str, settings: Mapping[str, Any]) -> None:
+    """Refuse a file above ``sources.max_bytes`` (also for loaders that stream a file in place).
+
+    :raises FileNotFoundError: and the other ``OSError``s of ``stat``, for the caller to word.
+    """
+    limit = int(settings.get("max_bytes", DEFAULT_MAX_BYTES))
+    size = path.stat().st_size
+    if size > limit:
+        raise SourceError(f"file is {size} bytes, above the limit of {limit}", source=ref)
+
+
 @hookimpl(trylast=True)
 def govgate_read_source(ref: str, base: Path, settings: Mapping[str, Any]) -> bytes | None:
     if "://" in ref and not ref.startswith("file://"):
         return None
     path = resolve_path(ref.removeprefix("file://"), base, settings)
-    limit = int(settings.get("max_bytes", DEFAULT_MAX_BYTES))
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise SourceError(f"file is {size} bytes, above the limit of {limit}", source=ref)
+        check_size(path, ref, settings)
         return path.read_bytes()
     except FileNotFoundError:
         raise SourceError("file not found", source=ref) from None

@@ -32,7 +32,12 @@ HEADER = (
     "ack_outcome",
     "sla_target_hours",
 )
-SLA = {"publish_gate": "0.50", "faq_rewrite": "4.00", "freeze_bypass": "2.00", "exec_readback": "24.00"}
+SLA = {
+    "publish_gate": "0.50",
+    "faq_rewrite": "4.00",
+    "freeze_bypass": "2.00",
+    "exec_readback": "24.00",
+}
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,9 @@ def random_events(rng: random.Random, count: int, *, days: int = 40) -> list[Eve
             else:
                 ack = request + latency + timedelta(microseconds=rng.randrange(-5, 6) * 1000)
                 ack = max(ack, request)
-            outcome = None if rng.random() < 0.03 else rng.choice(["approved", "rejected", "timeout"])
+            outcome = (
+                None if rng.random() < 0.03 else rng.choice(["approved", "rejected", "timeout"])
+            )
         events.append(
             Event(
                 ack_event_id=f"e{i}",
@@ -154,9 +161,7 @@ def reference_rows(events: Sequence[Event], at: datetime, window_days: int = 14)
         if not inside:
             continue
         answered = [e for e in inside if e.ack is not None and e.ack <= at]
-        pending = [
-            e for e in inside if e.outcome is None or (e.ack is not None and e.ack > at)
-        ]
+        pending = [e for e in inside if e.outcome is None or (e.ack is not None and e.ack > at)]
         latencies = [(_centi(e), _sla_centi(e)) for e in answered]
         row: dict = {
             "ack_count_14d": len(inside),
@@ -182,9 +187,10 @@ def reference_rows(events: Sequence[Event], at: datetime, window_days: int = 14)
 
 
 def reference_history(
-    events: Sequence[Event], refreshes: Sequence[datetime], thresholds: Thresholds = Thresholds()
+    events: Sequence[Event], refreshes: Sequence[datetime], thresholds: Thresholds | None = None
 ) -> list[tuple[dict[str, dict], dict[str, str]]]:
     """(rows, classification) per refresh, classification by DOMAIN.md's words."""
+    thresholds = thresholds or Thresholds()
     state: dict[str, str] = {}
     streak: dict[str, int] = {}
     result = []

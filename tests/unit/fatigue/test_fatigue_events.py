@@ -81,11 +81,29 @@ def test_crlf_line_endings_and_a_byte_order_mark(tmp_path: Path) -> None:
     assert load_events(path).event_count == 1
 
 
-def test_quoted_fields_with_commas_quotes_and_newlines(tmp_path: Path) -> None:
-    signer = 'o"neil, the\nsecond'
+def test_quoted_fields_with_commas_and_quotes(tmp_path: Path) -> None:
+    signer = 'o"neil, the second'
     path = write_csv(tmp_path / "e.csv", [Event("a1", signer, T0), Event("a2", "bob", T0)])
     log = load_events(path)
     assert log.signer_ids == ("bob", signer)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("signer_id", "\x1b[31malex"),
+        ("ack_event_id", "a\x1b]0;pwned\x07"),
+        ("cert_window_id", "cw\tone"),
+        ("signer_id", "al\nex"),
+        ("signer_id", "alex\u202e"),  # right-to-left override: a format character
+    ],
+)
+def test_identifiers_must_be_printable(tmp_path: Path, column: str, value: str) -> None:
+    fields = dict(zip(HEADER, ROW.split(","), strict=True)) | {column: value}
+    quoted = ",".join(f'"{v}"' if "\n" in v else v for v in fields.values())
+    error = refuse(tmp_path, GOOD + ROW.replace("a1", "a0") + "\n" + quoted + "\n")
+    assert error.where == f"row 3, column {column}"
+    assert "control character" in error.message
 
 
 def test_missing_sla_column_uses_route_defaults(tmp_path: Path) -> None:
@@ -104,7 +122,9 @@ def test_empty_sla_uses_the_given_default(tmp_path: Path) -> None:
 
 def test_columns_in_another_order(tmp_path: Path) -> None:
     header = tuple(reversed(HEADER))
-    path = write_csv(tmp_path / "e.csv", [Event("a1", "alex", T0, T0 + timedelta(minutes=6))], header)
+    path = write_csv(
+        tmp_path / "e.csv", [Event("a1", "alex", T0, T0 + timedelta(minutes=6))], header
+    )
     row = heatmap(load_events(path, refresh_anchor=AS_OF), AS_OF).rows[0]
     assert row.avg_latency_hours_14d == Decimal("0.1")
 
@@ -200,7 +220,11 @@ ROW = "a1,alex,publish_gate,cw-1,2026-11-16 10:00:00+00,2026-11-16 10:15:00+00,a
         (ROW.replace(",0.50", ",half"), "sla_target_hours", "not a number"),
         (ROW.replace(",0.50", ",NaN"), "sla_target_hours", "not a number"),
         (ROW.replace("cw-1", '""'), "cert_window_id", "empty string is not NULL"),
-        (ROW.replace("2026-11-16 10:15:00+00", "2141-01-16 10:15:00+00"), "ack_dt_utc", "999999.99"),
+        (
+            ROW.replace("2026-11-16 10:15:00+00", "2141-01-16 10:15:00+00"),
+            "ack_dt_utc",
+            "999999.99",
+        ),
     ],
 )
 def test_bad_rows_name_file_row_and_column(
@@ -261,7 +285,9 @@ def test_json_errors_use_the_array_index(tmp_path: Path) -> None:
     assert error.where == "row 1, column owner_route"
     error = refuse(tmp_path, json.dumps([good, good | {"extra": 1}]), name="e.json")
     assert error.where == "row 1, column extra"
-    error = refuse(tmp_path, json.dumps({"rows": [good | {"sla_target_hours": [1]}]}), name="e.json")
+    error = refuse(
+        tmp_path, json.dumps({"rows": [good | {"sla_target_hours": [1]}]}), name="e.json"
+    )
     assert error.where == "row 0, column sla_target_hours"
     error = refuse(tmp_path, json.dumps([good, good]), name="e.json")
     assert "rows 0 and 1" in error.message
@@ -296,3 +322,42 @@ def test_source_name_can_be_given(tmp_path: Path) -> None:
 def test_csv_text_helper_round_trips(tmp_path: Path) -> None:
     when = datetime(2026, 11, 16, 10, 0, 0, 500000, tzinfo=UTC)
     assert "2026-11-16 10:00:00.5+00" in csv_text([Event("a", "b", when)])
+
+
+def test_wrong_width_after_a_repeated_row(tmp_path: Path) -> None:
+    # The loop fails while unpacking the short row, still holding the values of the row before;
+    # that row also appears earlier: the diagnosis must still name the short row.
+    text = GOOD + ROW + "\n" + ROW + "\n" + ROW.replace(",cw-1", "") + "\n"
+    error = refuse(tmp_path, text)
+    assert error.where == "row 4"
+    assert "expected 8 fields" in error.message
+
+
+def test_row_numbers_count_lines_inside_quoted_fields(tmp_path: Path) -> None:
+    # A quoted line break spans lines 3-4; the error is reported at the record's first line.
+    multi = ROW.replace("a1", "a2").replace("alex", '"al\nex"')
+    error = refuse(tmp_path, GOOD + ROW + "\n" + multi + "\n")
+    assert error.where == "row 3, column signer_id"
+
+
+def test_timestamps_the_history_cannot_hold(tmp_path: Path) -> None:
+    for stamp in ("0001-01-01T00:00:00+23:59", "0001-01-01T12:00:00Z", "9999-12-31T12:00:00Z"):
+        error = refuse(tmp_path, GOOD + ROW.replace("2026-11-16 10:00:00+00", stamp) + "\n")
+        assert error.where == "row 2, column request_dt_utc"
+        assert "out of range" in error.message
+
+
+def test_quoted_records_across_chunk_boundaries(tmp_path: Path) -> None:
+    events = [
+        Event(f"a{i}", f'"quoted", {i % 7}' if i % 37 == 0 else f"s{i % 5}", T0)
+        for i in range(6000)
+    ]
+    path = write_csv(tmp_path / "e.csv", events)
+    assert path.stat().st_size > 5 * 65536
+    log = load_events(path)
+    assert log.event_count == 6000
+    assert len(log.signer_ids) == 5 + 7
+    lines = path.read_text(encoding="utf-8").count("\n")
+    path.write_text(path.read_text(encoding="utf-8") + ROW.replace("approved", "x") + "\n")
+    error = refuse(tmp_path, path.read_text(encoding="utf-8"))
+    assert error.where == f"row {lines + 1}, column ack_outcome"

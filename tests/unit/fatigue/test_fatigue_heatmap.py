@@ -208,7 +208,9 @@ def test_a_busy_day_resets_the_recovering_count(tmp_path: Path) -> None:
     states = states_by_day(tmp_path, red_on(day0) + busy, window_days=1)
     assert states[3] == "recovering"
     assert [states[d] for d in range(0, 8)] == ["red"] + ["recovering"] * 7
-    later = history(log_of(tmp_path, red_on(day0) + busy), AS_OF + DAY * 3, Thresholds(window_days=1))
+    later = history(
+        log_of(tmp_path, red_on(day0) + busy), AS_OF + DAY * 3, Thresholds(window_days=1)
+    )
     assert [r.classification["alex"] for r in later[-4:]] == ["recovering"] * 3 + ["green"]
 
 
@@ -220,7 +222,7 @@ def test_seven_versus_six_quiet_days(tmp_path: Path) -> None:
 
 def test_a_signer_without_a_row_is_still_classified(tmp_path: Path) -> None:
     day0 = AS_OF - timedelta(days=7)
-    events = red_on(day0) + [Event("b", "bob", AS_OF - timedelta(hours=1))]
+    events = [*red_on(day0), Event("b", "bob", AS_OF - timedelta(hours=1))]
     refresh = history(log_of(tmp_path, events), AS_OF, Thresholds(window_days=1))[-1]
     assert [row.signer_id for row in refresh.rows] == ["bob"]
     assert refresh.classification == {"alex": "green", "bob": "green"}
@@ -276,3 +278,17 @@ def test_refresh_is_a_value(tmp_path: Path) -> None:
     refresh = heatmap(log_of(tmp_path, [Event("a", "alex", AS_OF - DAY)]), AS_OF)
     assert isinstance(refresh, Refresh)
     assert len(refresh.snapshot_hash) == 64
+
+
+@pytest.mark.parametrize(
+    ("latency", "quiet"), [(timedelta(hours=2), False), (timedelta(hours=1.96), True)]
+)
+def test_a_ratio_of_exactly_05_is_not_quiet(
+    tmp_path: Path, latency: timedelta, quiet: bool
+) -> None:
+    day0 = AS_OF - timedelta(days=7)
+    request = day0 + timedelta(days=3, hours=-3)  # seen by the refresh of day 3 only
+    day3 = [acked(300, request, latency, owner_route="faq_rewrite", sla="4.00")]  # 0.50 / 0.49
+    states = states_by_day(tmp_path, red_on(day0) + day3, window_days=1)
+    # Quiet on day 3: green on day 7. Not quiet: six more recovering days from day 4, to day 9.
+    assert states[7] == ("green" if quiet else "recovering")

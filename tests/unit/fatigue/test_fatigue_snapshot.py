@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import random
 from dataclasses import replace
@@ -48,9 +50,16 @@ def partner_hash(as_of: str, rows: list[dict[str, object]]) -> str:
 
     lines = [f"signer_fatigue_heatmap_14d@{as_of}\n"]
     for r in sorted(rows, key=lambda r: str(r["signer_id"]).encode("utf-8")):
-        fields = [esc(str(r["signer_id"])), r["ack_count_14d"], r["breached_count_14d"],
-                  r["concurrent_window_count_14d"], avg(r["avg_latency_hours_14d"]),
-                  avg(r["avg_latency_ratio_14d"]), r["pending_acks_now"], r["classification"]]
+        fields = [
+            esc(str(r["signer_id"])),
+            r["ack_count_14d"],
+            r["breached_count_14d"],
+            r["concurrent_window_count_14d"],
+            avg(r["avg_latency_hours_14d"]),
+            avg(r["avg_latency_ratio_14d"]),
+            r["pending_acks_now"],
+            r["classification"],
+        ]
         lines.append(",".join(map(str, fields)) + "\n")  # fmt: skip
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
@@ -162,5 +171,14 @@ def test_heatmap_rows_equal_their_event_file(tmp_path: Path) -> None:
     (tmp_path / "e.csv").write_text(csv_text(events), encoding="utf-8")
     refresh = heatmap(load_events(tmp_path / "e.csv", refresh_anchor=AS_OF), AS_OF)
     assert canonical_form(refresh.at, refresh.rows).splitlines()[1] == (
-        "a\\,b,1,1,1,1.0000,2.0000,0,green"
+        "a\\,b,1,1,1,1.0000,2.0000,0,amber"
     )
+
+
+def test_csv_cells_never_start_a_spreadsheet_formula() -> None:
+    hostile = ['=HYPERLINK("http://x")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "plain"]
+    rows = tuple(HeatmapRow(s, 1, 0, 0, None, None, 0, "green") for s in hostile)
+    text = rows_to_csv(Refresh(AS_OF, rows, {}, snapshot_hash(AS_OF, rows)))
+    cells = [row[0] for row in csv.reader(io.StringIO(text))][1:]
+    assert sorted(cells) == sorted(["'" + s for s in hostile[:4]] + ["plain"])
+    assert json.loads(render_json(Refresh(AS_OF, rows, {}, "h")))["rows"][0]["signer_id"] in hostile

@@ -1,0 +1,212 @@
+"""Time and peak memory of ``govgate heatmap`` against a plain parse loop, DuckDB and PostgreSQL.
+
+For each size (100,000 and 1,000,000 events by default) the script writes a realistic export
+with ``gen_events.py`` (once, into ``benchmarks/data/``), then runs, each in its own process and
+several times (the best wall time counts, peak RSS from ``wait4``):
+
+* ``govgate heatmap``: load, replay the daily history (``recovering`` needs it), print JSON;
+* ``plain parse``: the csv module and ``datetime.fromisoformat`` on both timestamp columns, and
+  nothing else: the floor any Python implementation starts from;
+* ``duckdb``: the seed's view over the same file, when the ``duckdb`` package is installed;
+* ``postgresql``: ``COPY ... FROM`` and the seed's view in a throwaway cluster, when
+  ``initdb`` is installed (wall time of load + query; the server's memory is not measured).
+
+Targets at 1,000,000 events: govgate within 1.5 x the plain parse loop, under 100 MB.
+
+    python benchmarks/bench_heatmap.py            # both sizes, 3 runs each
+    python benchmarks/bench_heatmap.py --sizes 100000 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+AS_OF = "2026-11-20T00:00:00Z"
+
+PLAIN_PARSE = """
+import csv, sys
+from datetime import datetime
+parse = datetime.fromisoformat
+with open(sys.argv[1], newline="", encoding="utf-8") as handle:
+    reader = csv.reader(handle)
+    next(reader)
+    for row in reader:
+        parse(row[4])
+        if row[5]:
+            parse(row[5])
+"""
+
+# Used until the CLI lists the command: the same code path as ``govgate heatmap --format json``.
+GOVGATE_DIRECT = """
+import sys
+from datetime import datetime
+from pathlib import Path
+from govgate.fatigue.events import load_events
+from govgate.fatigue.heatmap import heatmap
+from govgate.fatigue.snapshot import render_json
+as_of = datetime.fromisoformat(sys.argv[2])
+sys.stdout.write(render_json(heatmap(load_events(Path(sys.argv[1]), refresh_anchor=as_of), as_of)))
+"""
+
+DUCKDB = """
+import sys, duckdb
+con = duckdb.connect()
+con.execute("SET TimeZone = 'UTC'")
+con.execute(f\"\"\"
+CREATE TABLE signer_ack_event AS SELECT * FROM read_csv('{sys.argv[1]}', header = true,
+  columns = {{'ack_event_id': 'VARCHAR', 'signer_id': 'VARCHAR', 'owner_route': 'VARCHAR',
+  'cert_window_id': 'VARCHAR', 'request_dt_utc': 'TIMESTAMPTZ', 'ack_dt_utc': 'TIMESTAMPTZ',
+  'ack_outcome': 'VARCHAR', 'sla_target_hours': 'DECIMAL(5,2)'}})\"\"\")
+con.execute(\"\"\"ALTER TABLE signer_ack_event ADD COLUMN ack_latency_hours DECIMAL(8,2)\"\"\")
+con.execute(\"\"\"UPDATE signer_ack_event SET ack_latency_hours =
+  CAST(EXTRACT(EPOCH FROM (ack_dt_utc - request_dt_utc)) / 3600 AS DECIMAL(8,2))\"\"\")
+con.execute(\"\"\"SELECT signer_id, COUNT(*), COUNT(*) FILTER (WHERE ack_latency_hours >
+  sla_target_hours), COUNT(DISTINCT cert_window_id), AVG(ack_latency_hours),
+  AVG(ack_latency_hours / sla_target_hours), COUNT(*) FILTER (WHERE ack_outcome IS NULL)
+  FROM signer_ack_event WHERE request_dt_utc >= TIMESTAMPTZ '2026-11-20 00:00:00+00'
+  - INTERVAL 14 DAY GROUP BY signer_id\"\"\").fetchall()
+"""
+
+POSTGRES_SQL = """
+CREATE TABLE signer_ack_event (
+ack_event_id TEXT PRIMARY KEY, signer_id TEXT NOT NULL, owner_route TEXT NOT NULL,
+cert_window_id TEXT, request_dt_utc TIMESTAMPTZ NOT NULL, ack_dt_utc TIMESTAMPTZ,
+ack_outcome TEXT, sla_target_hours NUMERIC(5,2) NOT NULL,
+ack_latency_hours NUMERIC(8,2) GENERATED ALWAYS AS (CASE WHEN ack_dt_utc IS NULL THEN NULL
+  ELSE EXTRACT(EPOCH FROM (ack_dt_utc - request_dt_utc)) / 3600 END) STORED,
+breached BOOLEAN GENERATED ALWAYS AS (ack_dt_utc IS NOT NULL AND CAST(EXTRACT(EPOCH FROM
+  (ack_dt_utc - request_dt_utc)) / 3600 AS NUMERIC(8,2)) > sla_target_hours) STORED);
+\\copy signer_ack_event FROM pstdin WITH (FORMAT csv, HEADER)
+CREATE MATERIALIZED VIEW signer_fatigue_heatmap_14d AS SELECT signer_id,
+COUNT(*) AS ack_count_14d, COUNT(*) FILTER (WHERE breached = TRUE) AS breached_count_14d,
+COUNT(DISTINCT cert_window_id) AS concurrent_window_count_14d,
+AVG(ack_latency_hours) AS avg_latency_hours_14d,
+AVG(ack_latency_hours / sla_target_hours) AS avg_latency_ratio_14d,
+COUNT(*) FILTER (WHERE ack_outcome IS NULL) AS pending_acks_now
+FROM signer_ack_event WHERE request_dt_utc >= TIMESTAMPTZ '2026-11-20 00:00:00+00'
+- INTERVAL '14 days' GROUP BY signer_id;
+DROP MATERIALIZED VIEW signer_fatigue_heatmap_14d;
+DROP TABLE signer_ack_event;
+"""
+
+
+def measure(
+    argv: list[str], env: dict[str, str] | None = None, stdin: Path | None = None
+) -> tuple[float, float]:
+    """Run ``argv`` once: (wall seconds, peak RSS in MB of that process)."""
+    source = stdin.open("rb") if stdin else subprocess.DEVNULL
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdin=source, stdout=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    if stdin:
+        source.close()  # type: ignore[union-attr]
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"failed ({process.returncode}): {' '.join(argv)}")
+    return wall, usage.ru_maxrss / 1024  # KiB on Linux
+
+
+def best(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
+    results = [measure(argv, env) for _ in range(runs)]
+    return min(w for w, _ in results), max(m for _, m in results)
+
+
+def ensure_data(size: int) -> Path:
+    path = DATA / f"events-{size}.csv"
+    if not path.exists():
+        print(f"generating {path.name} ...", flush=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "gen_events.py"), "--events", str(size), "--out",
+             str(path)],
+            check=True,
+        )  # fmt: skip
+    return path
+
+
+def govgate_argv(path: Path) -> list[str]:
+    sys.path.insert(0, str(ROOT / "src"))
+    try:
+        from govgate.commands import COMMANDS
+
+        has_cli = "heatmap" in COMMANDS
+    except ImportError:  # pragma: no cover - the package is not importable from here
+        has_cli = False
+    if has_cli:
+        return [sys.executable, "-m", "govgate", "heatmap", "--events", str(path), "--as-of",
+                AS_OF, "--format", "json"]  # fmt: skip
+    return [sys.executable, "-c", GOVGATE_DIRECT, str(path), AS_OF]
+
+
+def postgres_run(path: Path, runs: int) -> float | None:
+    sys.path.insert(0, str(ROOT))
+    from tests.support.postgres import PostgresCluster, pg_binaries
+
+    if pg_binaries() is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="gg-bench-") as folder:
+        root = Path(folder)
+        os.chmod(root, 0o755)  # the cluster may run as the postgres user
+        with PostgresCluster.start_in(root) as cluster:
+            script = root / "bench.sql"
+            script.write_text(POSTGRES_SQL, encoding="utf-8")
+            os.chmod(script, 0o644)
+            argv = cluster._cmd(
+                [str(cluster.tools["psql"]), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
+                 str(cluster.socket_dir), "-U", cluster.user, "-d", "postgres", "-f", str(script)]
+            )  # fmt: skip
+            return min(measure(argv, stdin=path)[0] for _ in range(runs))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--runs", type=int, default=3, help="runs per tool (best time counts)")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    paths = [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    try:
+        import duckdb  # noqa: F401
+
+        have_duckdb = True
+    except ImportError:
+        have_duckdb = False
+    notes = []
+    print(f"{'events':>10}  {'tool':<16} {'wall s':>8} {'peak MB':>8} {'x plain':>8}")
+    for size in args.sizes:
+        path = ensure_data(size)
+        plain_wall, plain_mem = best([sys.executable, "-c", PLAIN_PARSE, str(path)], args.runs)
+        rows = [("plain parse", plain_wall, plain_mem)]
+        wall, mem = best(govgate_argv(path), args.runs, env)
+        rows.insert(0, ("govgate heatmap", wall, mem))
+        if have_duckdb:
+            rows.append(("duckdb", *best([sys.executable, "-c", DUCKDB, str(path)], args.runs)))
+        elif "duckdb" not in " ".join(notes):
+            notes.append("duckdb: not installed, skipped")
+        if not args.skip_postgres:
+            pg_wall = postgres_run(path, args.runs)
+            if pg_wall is None:
+                notes.append("postgresql: initdb not found, skipped")
+            else:
+                rows.append(("postgresql", pg_wall, float("nan")))
+        for tool, wall, mem in rows:
+            mem_text = "-" if mem != mem else f"{mem:.0f}"
+            print(f"{size:>10,}  {tool:<16} {wall:>8.2f} {mem_text:>8} {wall / plain_wall:>8.2f}")
+    for note in dict.fromkeys(notes):
+        print("note:", note)
+    print("note: postgresql is COPY + materialized view, server memory not measured")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
