@@ -1,9 +1,9 @@
 """The shipped lesson-174 demo end to end: ``fixtures/fatigue/`` with the backup owner policies.
 
-Each test pins one step of the autumn 2026 story (the README's "autumn 2026 demo" section, the docstring of
-``fixtures/fatigue/generate.py``) to what ``govgate check`` computes on a copy of the demo, read
-from ``result.json`` (sections ``fatigue`` and ``promote``, ledger records) and from the ledger and
-pager outbox files.
+Each test pins one step of the autumn 2026 story (the README's "autumn 2026 demo" section,
+the docstring of ``fixtures/fatigue/generate.py``) to what ``govgate check`` computes on a copy
+of the demo, read from ``result.json`` (sections ``fatigue`` and ``promote``, ledger records) and
+from the ledger and pager outbox files.
 """
 
 from __future__ import annotations
