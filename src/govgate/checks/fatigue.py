@@ -7,6 +7,7 @@ with the promote plugin through :func:`get_history`.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from ..model import Finding, Severity
 from ..timeutil import format_instant
 
 if TYPE_CHECKING:
+    import pluggy
+
     from ..config import Config
     from ..evaluation import Evaluation, Inputs
     from ..fatigue.events import EventLog
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from ..fatigue.model import Refresh, Thresholds
 
 DOMAIN = "fatigue"
+_THIS_MODULE = sys.modules[__name__]
 #: Days of history the report sections carry (the heat-map picture shows 28 refreshes).
 PICTURE_DAYS = 28
 
@@ -92,24 +96,26 @@ def govgate_classify_signer(windows: int, breaches: int, ratio: Decimal | None,
     return classify(windows, breaches, ratio, previous, quiet_streak, thresholds)
 
 
-def _classifier(evaluation: Evaluation) -> Classifier:
+def classifier_for(hook: pluggy.HookRelay) -> Classifier:
     """The classification rule: the built-in function unless a plugin implements the hook.
 
-    Calling through pluggy costs microseconds per signer-day, so it is only done when someone
-    else actually implements ``govgate_classify_signer``.
+    Calling through pluggy costs microseconds per signer-day, so it is only done when another
+    plugin actually implements ``govgate_classify_signer``; a None from it falls back to the
+    built-in rule.
     """
     from ..fatigue.heatmap import classify
 
-    impls = evaluation.hook.govgate_classify_signer.get_hookimpls()
-    if all(impl.plugin_name == "fatigue" for impl in impls):
+    caller = hook.govgate_classify_signer
+    if all(impl.plugin is _THIS_MODULE for impl in caller.get_hookimpls()):
         return classify
-    hook = evaluation.hook.govgate_classify_signer
 
     def via_hook(windows: int, breaches: int, ratio: Decimal | None, previous: str | None,
                  quiet_streak: int, thresholds: Thresholds) -> str:
-        result: str = hook(windows=windows, breaches=breaches, ratio=ratio, previous=previous,
-                           quiet_streak=quiet_streak, thresholds=thresholds)
-        return result
+        result = caller(windows=windows, breaches=breaches, ratio=ratio, previous=previous,
+                        quiet_streak=quiet_streak, thresholds=thresholds)
+        if result is None:
+            return classify(windows, breaches, ratio, previous, quiet_streak, thresholds)
+        return str(result)
 
     return via_hook
 
@@ -130,7 +136,7 @@ def get_history(evaluation: Evaluation) -> Sequence[Refresh] | None:
 
             value = evaluation.hook.govgate_fatigue_history(
                 events=log, as_of=nightly(evaluation.as_of),
-                thresholds=thresholds_for(evaluation), classify=_classifier(evaluation))
+                thresholds=thresholds_for(evaluation), classify=classifier_for(evaluation.hook))
         evaluation.cache["fatigue.history"] = value
     result: Sequence[Refresh] | None = evaluation.cache["fatigue.history"]
     return result

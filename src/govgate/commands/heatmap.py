@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 from ..errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from decimal import Decimal
 
     from ..fatigue.events import EventLog
     from ..fatigue.heatmap import Classifier
-    from ..fatigue.model import Refresh, Thresholds
+    from ..fatigue.model import Refresh
     from . import Session
 
 NAME = "heatmap"
@@ -84,22 +83,10 @@ def render_text(refresh: Refresh) -> str:
     """A table of the rows, then the classification counts and the snapshot hash."""
     from tabulate import tabulate
 
-    from ..fatigue.snapshot import COLUMNS, VIEW_NAME, classification_counts, fixed4
+    from ..fatigue.snapshot import COLUMNS, VIEW_NAME, classification_counts, row_values
     from ..timeutil import format_instant
 
-    table = [
-        (
-            row.signer_id,
-            row.ack_count_14d,
-            row.breached_count_14d,
-            row.concurrent_window_count_14d,
-            fixed4(row.avg_latency_hours_14d),
-            fixed4(row.avg_latency_ratio_14d),
-            row.pending_acks_now,
-            row.classification,
-        )
-        for row in sorted(refresh.rows, key=lambda row: row.signer_id)
-    ]
+    table = [row_values(row) for row in sorted(refresh.rows, key=lambda row: row.signer_id)]
     counts = classification_counts(refresh)
     lines = [
         f"{VIEW_NAME} at {format_instant(refresh.at)}",
@@ -154,29 +141,6 @@ def _classifier(session: Session) -> Classifier:
 
     if not (session.plugins or entry_points(group=ENTRY_POINT_GROUP)):
         return classify
-    caller = session.pm.hook.govgate_classify_signer
-    builtin = "govgate.checks.fatigue"
-    if all(getattr(impl.plugin, "__name__", "") == builtin for impl in caller.get_hookimpls()):
-        return classify
+    from ..checks.fatigue import classifier_for
 
-    def through_hook(
-        windows: int,
-        breaches: int,
-        ratio: Decimal | None,
-        previous: str | None,
-        quiet_streak: int,
-        thresholds: Thresholds,
-    ) -> str:
-        result = caller(
-            windows=windows,
-            breaches=breaches,
-            ratio=ratio,
-            previous=previous,
-            quiet_streak=quiet_streak,
-            thresholds=thresholds,
-        )
-        if result is None:
-            return classify(windows, breaches, ratio, previous, quiet_streak, thresholds)
-        return str(result)
-
-    return through_hook
+    return classifier_for(session.pm.hook)

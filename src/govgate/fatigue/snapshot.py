@@ -147,6 +147,20 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def row_values(row: HeatmapRow) -> tuple[str | int, ...]:
+    """A row's values in :data:`COLUMNS` order, averages as fixed-point text (CSV, tables)."""
+    return (
+        row.signer_id,
+        row.ack_count_14d,
+        row.breached_count_14d,
+        row.concurrent_window_count_14d,
+        fixed4(row.avg_latency_hours_14d),
+        fixed4(row.avg_latency_ratio_14d),
+        row.pending_acks_now,
+        row.classification,
+    )
+
+
 def rows_to_csv(refresh: Refresh) -> str:
     """The rows as CSV with a header, averages with 4 decimals, NULL as an empty field.
 
@@ -158,16 +172,6 @@ def rows_to_csv(refresh: Refresh) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in sorted(refresh.rows, key=lambda row: row.signer_id):
-        writer.writerow(
-            (
-                spreadsheet_safe(row.signer_id),
-                row.ack_count_14d,
-                row.breached_count_14d,
-                row.concurrent_window_count_14d,
-                fixed4(row.avg_latency_hours_14d),
-                fixed4(row.avg_latency_ratio_14d),
-                row.pending_acks_now,
-                row.classification,
-            )
-        )
+        signer, *rest = row_values(row)
+        writer.writerow((spreadsheet_safe(str(signer)), *rest))
     return buffer.getvalue()

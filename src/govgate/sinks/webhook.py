@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from ..errors import GovgateError
 from ..hookspecs import hookimpl
+from ..httpretry import retry_after, retry_delay
 from ..ledger import Ledger, canonical_json
 from ..model import Page
 from . import DeliveryResult, already_delivered, event_body
@@ -42,7 +43,6 @@ _log = logging.getLogger(__name__)
 # Indirection so tests can observe backoff delays without waiting for them.
 _sleep = time.sleep
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RETRY_AFTER = re.compile(r"^\d+(\.\d+)?$")
 _SNIPPET = 200
 
 
@@ -139,11 +139,6 @@ class _Outcome:
     retry_after: float | None = None
 
 
-def _retry_after(value: str | None) -> float | None:
-    # Only delta-seconds: the HTTP-date form would need a clock read, and backoff is fine there.
-    if value is None or not _RETRY_AFTER.match(value.strip()):
-        return None
-    return float(value.strip())
 
 
 def _snippet(response: requests.Response) -> str:
@@ -186,7 +181,7 @@ def _attempt(session: requests.Session, cfg: WebhookSettings, body: bytes) -> _O
         if 300 <= status < 400:
             return _Outcome(False, False, f"HTTP {status} redirect (redirects are not followed)")
         if status == 429 or status >= 500:
-            after = _retry_after(response.headers.get("Retry-After"))
+            after = retry_after(response.headers.get("Retry-After"))
             return _Outcome(False, True, f"HTTP {status}{_snippet(response)}", after)
         return _Outcome(False, False, f"HTTP {status} (not retried){_snippet(response)}")
 
@@ -214,10 +209,8 @@ def deliver(page: Page, cfg: WebhookSettings) -> DeliveryResult:
                 )
             if not outcome.retry or attempt == cfg.max_attempts:
                 break
-            delay = outcome.retry_after
-            if delay is None:
-                delay = cfg.backoff_seconds * 2 ** (attempt - 1)
-            delay = min(delay, cfg.max_delay_seconds)
+            delay = retry_delay(attempt, outcome.retry_after, cfg.backoff_seconds,
+                                cfg.max_delay_seconds)
             _log.warning(
                 "page %s: attempt %d/%d to %s failed: %s; retrying in %.2f s",
                 page.dedup_key,

@@ -39,6 +39,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 from .. import __version__
 from ..errors import SourceError
 from ..hookspecs import hookimpl
+from ..httpretry import retry_after, retry_delay
 from .files import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
@@ -56,7 +57,6 @@ _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEX64 = re.compile(r"^(?:sha256:)?([0-9a-fA-F]{64})$")
-_RETRY_AFTER = re.compile(r"^\d{1,9}(?:\.\d+)?$")
 # RFC 6750 b64token, so a token can never smuggle a header line or a space into the request.
 _TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 _KEYS = frozenset({
@@ -206,11 +206,6 @@ class _Outcome:
     retry_after: float | None = None
 
 
-def _retry_after(value: str | None) -> float | None:
-    # Only delta-seconds: the HTTP-date form would need a clock read; backoff is fine there.
-    if value is None or not _RETRY_AFTER.match(value.strip()):
-        return None
-    return float(value.strip())
 
 
 def _status(code: int) -> str:
@@ -299,7 +294,7 @@ def _attempt(session: requests.Session, url: str, headers: Mapping[str, str],
                 return _read_body(response, cfg)
             if status == 429 or status >= 500:
                 return _Outcome(None, True, _status(status),
-                                _retry_after(response.headers.get("Retry-After")))
+                                retry_after(response.headers.get("Retry-After")))
             return _Outcome(None, False, f"{_status(status)} (not retried)")
     return _Outcome(None, False, f"more than {MAX_REDIRECTS} redirects")
 
@@ -358,10 +353,8 @@ def fetch(url: str, cfg: HttpsSettings) -> bytes:
             outcome = _attempt(session, url, headers, cfg)
             if outcome.body is not None or not outcome.retry or attempt == cfg.max_attempts:
                 break
-            delay = outcome.retry_after
-            if delay is None:
-                delay = cfg.backoff_seconds * 2 ** (attempt - 1)
-            delay = min(delay, cfg.max_delay_seconds)
+            delay = retry_delay(attempt, outcome.retry_after, cfg.backoff_seconds,
+                                cfg.max_delay_seconds)
             _log.warning("%s: attempt %d/%d failed: %s; retrying in %.2f s", name, attempt,
                          cfg.max_attempts, message(outcome.detail), delay)
             _sleep(delay)
