@@ -89,13 +89,21 @@ def load_config(
                 "pyproject.toml) or pass -c FILE",
                 source=str(cwd),
             )
-    elif not path.is_file():
-        raise GovgateError("configuration file not found", source=str(path))
+    else:
+        from .sources.files import kind_of
+
+        if kind_of(path, str(path)) != "file":
+            raise GovgateError("configuration file not found", source=str(path))
     doc = None
     if path.name == "pyproject.toml":
         data: Any = _pyproject_section(path) or {}
     else:
-        doc = parse_document(path.read_bytes(), str(path))  # its lines name the place
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise GovgateError(f"cannot read: {exc.strerror or 'I/O error'}",
+                               source=str(path)) from None
+        doc = parse_document(raw, str(path))  # its lines name the place
         data = doc.data
     validate(data, "config", str(path), doc)
     return Config(path=path.resolve(), base=path.resolve().parent, data=data, options=options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 
 
 class ExitCode(enum.IntEnum):
@@ -37,8 +38,18 @@ class GovgateError(Exception):
     def __str__(self) -> str:
         parts = [p for p in (self.source, self.where) if p]
         parts.append(self.message)
-        # One line, always: control characters from hostile input must not forge extra lines.
-        return ": ".join(parts).replace("\r", "\\r").replace("\n", "\\n")
+        # One line, always: control characters from hostile input must neither forge extra
+        # lines nor reach the terminal (an ESC sequence can recolour or retitle it).
+        return _CONTROL.sub(_escape, ": ".join(parts))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or f"\\x{ord(char):02x}"
 
 
 class UsageError(GovgateError):

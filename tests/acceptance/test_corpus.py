@@ -267,7 +267,8 @@ def test_hostile_ids_never_start_a_cell(build: Callable[..., Project], name: str
 @pytest.mark.parametrize(("name", "case"), params(
     {"neutralised"}, "xfail_heatmap_csv", keep=lambda c: c["slot"] == "fatigue.events"))
 def test_hostile_signer_ids_never_start_a_heatmap_csv_cell(
-        build: Callable[..., Project], name: str, case: dict[str, Any]) -> None:
+        build: Callable[..., Project], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        name: str, case: dict[str, Any]) -> None:
     from govgate.commands import COMMANDS
     from govgate.fatigue.events import load_events
     from govgate.fatigue.heatmap import heatmap, rows_to_csv
@@ -275,15 +276,21 @@ def test_hostile_signer_ids_never_start_a_heatmap_csv_cell(
     as_of = datetime(2026, 11, 2, tzinfo=UTC)  # the nightly refresh at or before AS_OF
     refresh = heatmap(load_events(CORPUS / name), as_of)
     assert {p for p in case["payloads"] if any(p in r.signer_id for r in refresh.rows)}
-    texts = {"rows_to_csv": rows_to_csv(refresh)}
-    if "heatmap" in COMMANDS:  # what `govgate heatmap --output` writes, once it is wired up
+    texts = {"rows_to_csv.csv": rows_to_csv(refresh)}
+    if "heatmap" in COMMANDS:  # what `govgate heatmap --output` writes
         project = build(name, case)
+        # A relative --output is the command's folder's, not the process's (it once was).
+        elsewhere = tmp_path / "process-cwd"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)
         run = project.run("heatmap", "--as-of", "2026-11-02T00:00:00Z", "--output", "hm")
         assert run.code == 0, run.err
-        texts.update(text_outputs(project.root / "hm"))
+        assert list(elsewhere.iterdir()) == []
+        written = text_outputs(project.root / "hm")
+        assert len(written) == 1, written
+        texts.update(written)
     found = {n: cells for n, text in texts.items()
-             if (cells := formula_cells(n if n.endswith(".csv") else n + ".csv", text,
-                                        case["payloads"]))}
+             if (cells := formula_cells(n, text, case["payloads"]))}
     assert found == {}
 
 
@@ -323,6 +330,13 @@ def test_deeply_nested_pyproject_is_refused(tmp_path: Path, run_cli: Any) -> Non
     run = run_cli(["check", "--as-of", AS_OF], tmp_path)
     assert run.code == 2 and run.err.count("\n") == 1, run
     assert "pyproject.toml" in run.err and "TOML" in run.err
+
+
+def test_a_symlink_loop_is_refused(project: Project) -> None:
+    (project.root / "loop-a.csv").symlink_to(project.root / "loop-b.csv")
+    (project.root / "loop-b.csv").symlink_to(project.root / "loop-a.csv")
+    project.set_recon(runs="loop-a.csv")
+    assert_refused(project, project.check(AS_OF), r"^govgate: error: loop-a\.csv: cannot ")
 
 
 @pytest.mark.parametrize("period", ["PT0S", "PT1S"])

@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tests.conftest import REPO, Project, make_project
 
@@ -424,6 +424,7 @@ WORDS = ["check", "validate", "schema", "ledger", "verify", "readback", "review"
 
 @FUZZ
 @given(argv=st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=12)), max_size=6))
+@example(argv=["check", "\x1f"])  # found: argparse quoted the control character raw
 def test_any_command_line_gives_a_result_or_one_error_line(template: Path,
                                                            argv: list[str]) -> None:
     # Commands that write go to a fresh copy; --as-of is given unless the line sets its own, so

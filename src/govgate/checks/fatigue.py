@@ -52,12 +52,12 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
 
     from ..fatigue.events import load_events
     from ..loaders.io import read_ref
-    from ..sources.files import check_size, resolve_path
+    from ..sources.files import check_size, kind_of, resolve_path
 
     settings = config.section("sources")
     if "://" not in ref or ref.startswith("file://"):
         path = resolve_path(ref.removeprefix("file://"), config.base, settings)
-        if not path.is_file():
+        if kind_of(path, ref) != "file":
             from ..errors import SourceError
 
             raise SourceError("file not found", source=ref)

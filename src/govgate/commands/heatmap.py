@@ -74,8 +74,11 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if args.output is not None:
         from ..fsutil import write_atomic
 
-        write_atomic(args.output / OUTPUT_JSON, render_json(refresh).encode("utf-8"))
-        write_atomic(args.output / OUTPUT_CSV, rows_to_csv(refresh).encode("utf-8"))
+        # Relative to the command's working folder, like every other command's -o (main() may
+        # run in-process for another folder than the process's own).
+        output = session.cwd / args.output
+        write_atomic(output / OUTPUT_JSON, render_json(refresh).encode("utf-8"))
+        write_atomic(output / OUTPUT_CSV, rows_to_csv(refresh).encode("utf-8"))
     return int(ExitCode.OK)
 
 
@@ -103,7 +106,8 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
     from ..fatigue.events import load_events
 
     if args.events is not None:
-        return load_events(args.events, refresh_anchor=session.as_of)
+        return load_events(session.cwd / args.events, refresh_anchor=session.as_of,
+                           source=str(args.events))
     from ..config import find_config
 
     if session.config_path is None and find_config(session.cwd) is None:

@@ -245,6 +245,8 @@ def _json_line(text: str, hit: Any) -> int | None:
     return None
 
 
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 _IMPLICIT_COLLECTION_TAGS = {"MappingNode": "tag:yaml.org,2002:map",
                              "SequenceNode": "tag:yaml.org,2002:seq"}
 
@@ -259,7 +261,7 @@ def _check_tag(node: Any, resolve: Any, source: str) -> None:
         expected = resolve(yaml.ScalarNode, node.value, (plain, not plain))
     else:
         expected = _IMPLICIT_COLLECTION_TAGS.get(type(node).__name__)
-    if node.tag != expected and node.tag != "tag:yaml.org,2002:str":  # !!str is just text
+    if node.tag != expected and node.tag != _STR:  # !!str is just text
         tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
         mark = node.start_mark
         raise GovgateError(f"YAML tag {tag[:40]!r} is not accepted: write a plain value",
@@ -284,7 +286,16 @@ def _walk(node: Any, path: tuple[Any, ...], lines: dict[str, int], count: list[i
         seen: dict[tuple[str, Any], int] = {}
         for key, value in node.value:
             _check_tag(key, resolve, source)
-            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+            if key.tag not in (_STR, _MERGE):
+                # JSON's keys are text; YAML's `0:`, `-0:` or `yes:` would be numbers and
+                # booleans that no schema names and that cannot be sorted with text keys.
+                mark = key.start_mark
+                label = (repr(str(key.value)[:40]) if isinstance(key, yaml.ScalarNode)
+                         else "(a list or mapping)")
+                raise GovgateError(
+                    f"key {label} is not text: quote it",
+                    source=source, where=f"line {mark.line + 1}, column {mark.column + 1}")
+            if key.tag != _MERGE:
                 # YAML keeps the last of two equal keys silently: a second `status:` or
                 # `block_states:` further down must not quietly override the first.
                 line = key.start_mark.line + 1

@@ -90,11 +90,11 @@ def load_policies(config: Config, hook: pluggy.HookRelay) -> PolicySet:
     if isinstance(setting, list):
         refs = [str(s) for s in setting]
     else:
-        from ..sources.files import resolve_path
+        from ..sources.files import kind_of, resolve_path
 
         # Refused before it is listed: a folder outside the project is not walked at all.
         folder = resolve_path(str(setting), config.base, config.section("sources"))
-        if not folder.is_dir():
+        if kind_of(folder, str(setting)) != "folder":
             raise GovgateError("policies folder not found", source=str(setting))
         refs = sorted(
             relative(config, p) for p in folder.rglob("*")

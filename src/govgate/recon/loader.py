@@ -222,12 +222,12 @@ def _document(config: Config, hook: pluggy.HookRelay, ref: str, kind: str) -> Do
 
 
 def load_jobs(config: Config, hook: pluggy.HookRelay) -> dict[str, JobInputs]:
-    from ..sources.files import resolve_path
+    from ..sources.files import kind_of, resolve_path
 
     ref = config.section("reconciliation")["jobs"]
     # Refused before it is listed: the names of folders outside the project are not printed.
     folder = resolve_path(ref, config.base, config.section("sources"))
-    if not folder.is_dir():
+    if kind_of(folder, ref) != "folder":
         raise GovgateError("jobs folder not found", source=ref)
     jobs: dict[str, JobInputs] = {}
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
