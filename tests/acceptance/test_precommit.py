@@ -40,6 +40,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     repo = tmp_path_factory.mktemp("hook-repo")
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
     shutil.copytree(REPO / "src", repo / "src", ignore=ignore)
+    shutil.copytree(REPO / "scripts", repo / "scripts", ignore=ignore)
     for name in ("pyproject.toml", ".pre-commit-hooks.yaml", "README.md", "LICENSE"):
         if (REPO / name).is_file():
             shutil.copy(REPO / name, repo / name)
