@@ -342,10 +342,14 @@ def input_names(root: Path) -> set[str]:
 def names_a_file(err: str, names: set[str], mutated: bytes) -> bool:
     """The message names an input file, or the reference the mutated file itself wrote (a
     configuration that now points at ``s cheduler_runs.csv`` gets that name back)."""
+    from govgate.errors import GovgateError
+
     if any(name in err for name in names):
         return True
     source = err.removeprefix("govgate: error: ").split(": ", 1)[0]
-    return bool(source.strip()) and source.encode("utf-8", "replace") in mutated
+    # The message escapes control characters: compare with the file escaped the same way.
+    written = str(GovgateError(mutated.decode("utf-8", "replace")))
+    return bool(source.strip()) and source in written
 
 
 def assert_allowed(code: int, out: str, err: str, root: Path, names: set[str],
