@@ -1,10 +1,16 @@
 """Time and peak memory of ``govgate heatmap`` against a plain parse loop, DuckDB and PostgreSQL.
 
-For each size (100,000 and 1,000,000 events by default) the script writes a realistic export
-with ``gen_events.py`` (once, into ``benchmarks/data/``), then runs, each in its own process and
-several times (the best wall time counts, peak RSS from ``wait4``):
+For each size (100,000 and 1,000,000 events by default) the script writes realistic exports
+with ``gen_events.py`` (once, into ``benchmarks/data/``): one whose ``ack_event_id`` values are
+numbered in request order (a serial key exported in insertion order) and one with random UUIDs
+(no key order: the loader's duplicate check cannot take its shortcut). It then runs, each in its
+own process and several times (the best wall time counts, the highest peak memory):
 
 * ``govgate heatmap``: load, replay the daily history (``recovering`` needs it), print JSON;
+  with the worker processes it starts on a machine with several CPUs, and with
+  ``GOVGATE_JOBS=1`` (one process). Its peak memory is the sum of the peak RSS of the main
+  process and of every worker (each counts the pages it still shares with the main process:
+  an upper bound);
 * ``plain parse``: the csv module and ``datetime.fromisoformat`` on both timestamp columns, and
   nothing else: the floor any Python implementation starts from;
 * ``duckdb``: the seed's view over the same file, when the ``duckdb`` package is installed;
@@ -45,16 +51,23 @@ with open(sys.argv[1], newline="", encoding="utf-8") as handle:
             parse(row[5])
 """
 
-# Used until the CLI lists the command: the same code path as ``govgate heatmap --format json``.
-GOVGATE_DIRECT = """
-import sys
-from datetime import datetime
-from pathlib import Path
-from govgate.fatigue.events import load_events
-from govgate.fatigue.heatmap import heatmap
-from govgate.fatigue.snapshot import render_json
-as_of = datetime.fromisoformat(sys.argv[2])
-sys.stdout.write(render_json(heatmap(load_events(Path(sys.argv[1]), refresh_anchor=as_of), as_of)))
+# ``govgate heatmap`` as its console script runs it, plus the peak RSS of the process and of each
+# worker it waited for (read from wait4), written to stderr.
+GOVGATE = """
+import os, resource, sys
+peaks = []
+def waitpid(pid, options):
+    pid, status, usage = os.wait4(pid, options)
+    peaks.append(usage.ru_maxrss)
+    return pid, status
+os.waitpid = waitpid
+sys.argv[0] = "govgate"
+from govgate._entry import console_main
+try:
+    console_main()
+finally:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stderr.write(f"peak-kib {own + sum(peaks)}\\n")
 """
 
 DUCKDB = """
@@ -102,18 +115,26 @@ DROP TABLE signer_ack_event;
 def measure(
     argv: list[str], env: dict[str, str] | None = None, stdin: Path | None = None
 ) -> tuple[float, float]:
-    """Run ``argv`` once: (wall seconds, peak RSS in MB of that process)."""
+    """Run ``argv`` once: (wall seconds, peak RSS in MB: the process's own, or what it reports
+    on stderr as ``peak-kib N``)."""
     source = stdin.open("rb") if stdin else subprocess.DEVNULL
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdin=source, stdout=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            argv, stdin=source, stdout=subprocess.DEVNULL, stderr=errors, env=env
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
     if stdin:
         source.close()  # type: ignore[union-attr]
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
+        sys.stderr.write(stderr)
         raise SystemExit(f"failed ({process.returncode}): {' '.join(argv)}")
-    return wall, usage.ru_maxrss / 1024  # KiB on Linux
+    reported = [line.split()[1] for line in stderr.splitlines() if line.startswith("peak-kib ")]
+    return wall, (int(reported[-1]) if reported else usage.ru_maxrss) / 1024  # KiB on Linux
 
 
 def best(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -121,30 +142,21 @@ def best(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple
     return min(w for w, _ in results), max(m for _, m in results)
 
 
-def ensure_data(size: int) -> Path:
-    path = DATA / f"events-{size}.csv"
+def ensure_data(size: int, ids: str) -> Path:
+    path = DATA / (f"events-{size}.csv" if ids == "ordered" else f"events-{size}-{ids}-ids.csv")
     if not path.exists():
         print(f"generating {path.name} ...", flush=True)
         subprocess.run(
-            [sys.executable, str(HERE / "gen_events.py"), "--events", str(size), "--out",
-             str(path)],
+            [sys.executable, str(HERE / "gen_events.py"), "--events", str(size), "--ids", ids,
+             "--out", str(path)],
             check=True,
         )  # fmt: skip
     return path
 
 
 def govgate_argv(path: Path) -> list[str]:
-    sys.path.insert(0, str(ROOT / "src"))
-    try:
-        from govgate.commands import COMMANDS
-
-        has_cli = "heatmap" in COMMANDS
-    except ImportError:  # pragma: no cover - the package is not importable from here
-        has_cli = False
-    if has_cli:
-        return [sys.executable, "-m", "govgate", "heatmap", "--events", str(path), "--as-of",
-                AS_OF, "--format", "json"]  # fmt: skip
-    return [sys.executable, "-c", GOVGATE_DIRECT, str(path), AS_OF]
+    return [sys.executable, "-c", GOVGATE, "heatmap", "--events", str(path), "--as-of", AS_OF,
+            "--format", "json"]  # fmt: skip
 
 
 def postgres_run(path: Path, runs: int) -> float | None:
@@ -182,26 +194,34 @@ def main() -> int:
     except ImportError:
         have_duckdb = False
     notes = []
-    print(f"{'events':>10}  {'tool':<16} {'wall s':>8} {'peak MB':>8} {'x plain':>8}")
+    print(f"{'events':>10}  {'ids':<8} {'tool':<28} {'wall s':>8} {'peak MB':>8} {'x plain':>8}")
     for size in args.sizes:
-        path = ensure_data(size)
-        plain_wall, plain_mem = best([sys.executable, "-c", PLAIN_PARSE, str(path)], args.runs)
-        rows = [("plain parse", plain_wall, plain_mem)]
-        wall, mem = best(govgate_argv(path), args.runs, env)
-        rows.insert(0, ("govgate heatmap", wall, mem))
-        if have_duckdb:
-            rows.append(("duckdb", *best([sys.executable, "-c", DUCKDB, str(path)], args.runs)))
-        elif "duckdb" not in " ".join(notes):
-            notes.append("duckdb: not installed, skipped")
-        if not args.skip_postgres:
-            pg_wall = postgres_run(path, args.runs)
-            if pg_wall is None:
-                notes.append("postgresql: initdb not found, skipped")
-            else:
-                rows.append(("postgresql", pg_wall, float("nan")))
-        for tool, wall, mem in rows:
-            mem_text = "-" if mem != mem else f"{mem:.0f}"
-            print(f"{size:>10,}  {tool:<16} {wall:>8.2f} {mem_text:>8} {wall / plain_wall:>8.2f}")
+        for ids in ("ordered", "random"):
+            path = ensure_data(size, ids)
+            plain = [sys.executable, "-c", PLAIN_PARSE, str(path)]
+            plain_wall, plain_mem = best(plain, args.runs)
+            rows = [
+                ("govgate heatmap", *best(govgate_argv(path), args.runs, env)),
+                ("govgate heatmap, GOVGATE_JOBS=1",
+                 *best(govgate_argv(path), args.runs, {**env, "GOVGATE_JOBS": "1"})),
+                ("plain parse", plain_wall, plain_mem),
+            ]  # fmt: skip
+            if ids == "ordered" and have_duckdb:
+                rows.append(("duckdb", *best([sys.executable, "-c", DUCKDB, str(path)], args.runs)))
+            elif not have_duckdb:
+                notes.append("duckdb: not installed, skipped")
+            if ids == "ordered" and not args.skip_postgres:
+                pg_wall = postgres_run(path, args.runs)
+                if pg_wall is None:
+                    notes.append("postgresql: initdb not found, skipped")
+                else:
+                    rows.append(("postgresql", pg_wall, float("nan")))
+            for tool, wall, mem in rows:
+                mem_text = "-" if mem != mem else f"{mem:.0f}"
+                print(f"{size:>10,}  {ids:<8} {tool:<28} {wall:>8.2f} {mem_text:>8} "
+                      f"{wall / plain_wall:>8.2f}")  # fmt: skip
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    notes.append(f"{cpus} CPUs available to this process (govgate starts up to that many)")
     for note in dict.fromkeys(notes):
         print("note:", note)
     print("note: postgresql is COPY + materialized view, server memory not measured")

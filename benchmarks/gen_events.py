@@ -8,7 +8,11 @@ The shape follows lesson 174's autumn overlap: a few hundred signers with Zipf-l
 (a handful of people named on every route), about 30 cert windows on five platforms that open and
 close over the 90 days (most signers work on one platform's windows, the busiest on two or three),
 a few percent of acks still pending, log-normal latencies around each route's SLA with some
-breaches. The output is a pure function of ``--events`` and ``--seed``.
+breaches. The output is a pure function of ``--events``, ``--seed`` and ``--ids``.
+
+``--ids ordered`` (the default) numbers events in request order (``ae-00000042``), as a serial
+key exported in insertion order; ``--ids random`` gives each a random UUID instead, so the file is
+in no key order (the loader's duplicate check then cannot take its shortcut).
 
     python benchmarks/gen_events.py --events 1000000 --out benchmarks/data/events-1m.csv
 """
@@ -48,9 +52,12 @@ def pg_timestamp(dt: datetime) -> str:
     return text + "+00"
 
 
-def generate(n_events: int, *, seed: int, end: datetime, days: int, signers: int) -> Iterator[str]:
+def generate(
+    n_events: int, *, seed: int, end: datetime, days: int, signers: int, ids: str = "ordered"
+) -> Iterator[str]:
     """Yield the CSV lines (header first) of ``n_events`` events ending at ``end``."""
     rng = random.Random(seed)
+    id_rng = random.Random(seed + 1)  # its own stream: the rows are the same either way
     start = end - timedelta(days=days)
     span_s = days * 86400
     # Zipf-like load: weight 1/rank^1.1, the first few signers carry a large share.
@@ -91,8 +98,14 @@ def generate(n_events: int, *, seed: int, end: datetime, days: int, signers: int
         else:
             ack_text = pg_timestamp(ack_at)
             outcome = OUTCOMES[bisect.bisect(outcome_cum, rng.random() * outcome_cum[-1])][0]
+        if ids == "ordered":
+            event_id = f"ae-{i:08d}"
+        else:
+            digits = f"{id_rng.getrandbits(128):032x}"
+            event_id = "-".join((digits[:8], digits[8:12], digits[12:16], digits[16:20],
+                                 digits[20:]))  # fmt: skip
         yield (
-            f"ae-{i:08d},{signer},{route},{window},{pg_timestamp(request)},{ack_text},"
+            f"{event_id},{signer},{route},{window},{pg_timestamp(request)},{ack_text},"
             f"{outcome},{sla:.2f}\n"
         )
 
@@ -106,10 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--end", default="2026-11-20T00:00:00+00:00", help="end of the period (ISO 8601, UTC)"
     )
+    parser.add_argument(
+        "--ids", choices=("ordered", "random"), default="ordered",
+        help="ack_event_id: numbered in request order, or random UUIDs (default: ordered)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
     args = parser.parse_args(argv)
     end = datetime.fromisoformat(args.end).astimezone(UTC)
-    lines = generate(args.events, seed=args.seed, end=end, days=args.days, signers=args.signers)
+    lines = generate(
+        args.events, seed=args.seed, end=end, days=args.days, signers=args.signers, ids=args.ids
+    )
     if args.out is None:
         sys.stdout.writelines(lines)
     else:

@@ -107,7 +107,7 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
 
     if args.events is not None:
         return load_events(session.cwd / args.events, refresh_anchor=session.as_of,
-                           source=str(args.events))
+                           source=str(args.events), pending=False)
     from ..config import find_config
 
     if session.config_path is None and find_config(session.cwd) is None:

@@ -9,6 +9,7 @@ inside quotes). ``row N`` in messages is the line number, the header being line 
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -46,6 +47,9 @@ class CsvRecords(Records):
         with self._open() as handle:
             first = handle.readline()
         self.header_bytes = len(first)
+        #: The byte range this object reads (see :meth:`part`); ``end`` None: to the end.
+        self.start: int = self.header_bytes
+        self.end: int | None = None
         text = self._decode(first, 1).removeprefix("\ufeff")
         if not text.strip():
             raise GovgateError(
@@ -61,6 +65,15 @@ class CsvRecords(Records):
         self.canonical = list(self.header) == list(COLUMNS)
         if any(name in self.header for name in DERIVED_COLUMNS):
             self.derived = self._derived
+
+    def part(self, start: int, end: int | None) -> CsvRecords:
+        """The records between byte offsets ``start`` and ``end`` (each the start of a record),
+        read by a worker; its row numbers count from ``start``, so a worker never reports."""
+        part = copy.copy(self)
+        Records.__init__(part, self.source)
+        part.extra = []
+        part.start, part.end = start, end
+        return part
 
     def row_number(self, index: int) -> int:
         pos = bisect.bisect_left(self.extra, (index, -1)) - 1
@@ -97,11 +110,15 @@ class CsvRecords(Records):
         extra: list[tuple[int, int]] = self.extra if collect else []
         carry = b""
         with self._open() as handle:
-            handle.seek(self.header_bytes)
-            while True:
-                data = handle.read(_CHUNK_BYTES)
+            handle.seek(self.start)
+            remaining = None if self.end is None else self.end - self.start
+            while remaining != 0:
+                size = _CHUNK_BYTES if remaining is None else min(_CHUNK_BYTES, remaining)
+                data = handle.read(size)
                 if not data:
                     break
+                if remaining is not None:
+                    remaining -= len(data)
                 data = carry + data
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:

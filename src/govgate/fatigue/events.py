@@ -32,12 +32,13 @@ from . import pgnumeric
 from .cells import ORIGIN_DAYS, split_key
 from .model import DEFAULT_SLA_TARGET_HOURS, OWNER_ROUTES, PendingAck
 from .rows import Records, open_records
-from .scan import LateRow, ScanResult, scan
+from .scan import NO_ANSWER, LateRows, ScanResult, scan
 from .validate import parse_sla, parse_timestamp
 
 __all__ = ["EventLog", "SignerLoad", "load_events"]
 
 _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+_MICROS_PER_CENTIHOUR = pgnumeric.MICROS_PER_CENTIHOUR
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -68,7 +69,8 @@ class EventLog:
     #: Per signer, sorted by ``signer_id``.
     signers: tuple[SignerLoad, ...]
     cert_windows: tuple[str, ...]
-    _late: tuple[LateRow, ...] = field(default=(), repr=False)
+    #: None when loaded with ``pending=False``.
+    _late: LateRows | None = field(default_factory=LateRows, repr=False)
 
     @cached_property
     def pending(self) -> tuple[PendingAck, ...]:
@@ -79,26 +81,40 @@ class EventLog:
         request. Ordered by ``(request_dt_utc, ack_event_id)``. Built on first use: the
         heat-map alone does not need them.
         """
-        slas: dict[int, tuple[Decimal, timedelta]] = {}
+        late = self._late
+        if late is None:
+            raise RuntimeError(f"{self.source} was loaded with pending=False")
+        slas: dict[int, Decimal] = {}
+        origin = self.grid_origin
         out = []
-        for aid, signer, route, cw, requested, acked, sla_c in self._late:
+        for aid, signer, route, cw, requested, answered, sla_c in zip(
+            late.ids,
+            late.signers,
+            late.routes,
+            late.windows,
+            late.requested,
+            late.answered,
+            late.slas,
+            strict=True,
+        ):
+            if answered != NO_ANSWER and answered - requested <= sla_c * _MICROS_PER_CENTIHOUR:
+                continue  # rounded up to the SLA, yet answered in time: never aged
             sla = slas.get(sla_c)
             if sla is None:
-                sla = slas[sla_c] = (
-                    pgnumeric.to_decimal(sla_c, 2),
-                    timedelta(microseconds=sla_c * pgnumeric.MICROS_PER_CENTIHOUR),
-                )
-            if acked is not None and acked - requested <= sla[1]:
-                continue  # rounded up to the SLA, yet answered in time: never aged
+                sla = slas[sla_c] = pgnumeric.to_decimal(sla_c, 2)
             out.append(
                 PendingAck(
                     ack_event_id=aid,
                     signer_id=signer,
                     owner_route=route,
                     cert_window_id=cw,
-                    request_dt_utc=requested.astimezone(UTC),
-                    ack_dt_utc=None if acked is None else acked.astimezone(UTC),
-                    sla_target_hours=sla[0],
+                    request_dt_utc=origin + timedelta(microseconds=requested),
+                    ack_dt_utc=(
+                        None
+                        if answered == NO_ANSWER
+                        else origin + timedelta(microseconds=answered)
+                    ),
+                    sla_target_hours=sla,
                 )
             )
         out.sort(key=attrgetter("request_dt_utc", "ack_event_id"))
@@ -127,6 +143,7 @@ def load_events(
     default_sla: Mapping[str, Decimal] | None = None,
     refresh_anchor: datetime | None = None,
     source: str | None = None,
+    pending: bool = True,
 ) -> EventLog:
     """Read a ``signer_ack_event`` export (CSV as PostgreSQL's COPY writes it, or JSON).
 
@@ -136,6 +153,8 @@ def load_events(
     :param refresh_anchor: Any refresh instant (default: 00:00 UTC, the nightly refresh).
         :func:`~govgate.fatigue.heatmap.history` accepts only as-of instants on this grid.
     :param source: How messages name the file (default: ``path`` as given).
+    :param pending: Keep the events that can be pending and aged (:attr:`EventLog.pending`,
+        which promotions need; the heat-map does not): about a tenth of the rows.
     :raises GovgateError: On the first bad row, naming file, row and column.
     """
     source = str(path) if source is None else source
@@ -143,7 +162,8 @@ def load_events(
     records = open_records(path, source)
     anchor = (refresh_anchor or _first_midnight(records)).astimezone(UTC)
     origin = anchor - timedelta(days=min(ORIGIN_DAYS, (anchor - _EPOCH).days))
-    return _build(scan(records, defaults, origin), source, origin)
+    result = scan(records, defaults, origin, late=pending)
+    return _build(result, source, origin, pending)
 
 
 def _first_midnight(records: Records) -> datetime:
@@ -170,7 +190,7 @@ def _default_slas(given: Mapping[str, Decimal] | None, source: str) -> dict[str,
     return out
 
 
-def _build(result: ScanResult, source: str, origin: datetime) -> EventLog:
+def _build(result: ScanResult, source: str, origin: datetime, pending: bool) -> EventLog:
     window_ids = sorted({cw for windows in result.window_days.values() for cw in windows})
     window_index = {cw: i for i, cw in enumerate(window_ids)}
     loads = []
@@ -188,5 +208,5 @@ def _build(result: ScanResult, source: str, origin: datetime) -> EventLog:
         event_count=result.count,
         signers=tuple(loads),
         cert_windows=tuple(window_ids),
-        _late=tuple(result.late),
+        _late=result.late if pending else None,
     )

@@ -6,22 +6,21 @@ name it). CSV (``csvrows.py``) is read the way ``COPY ... TO ... (FORMAT csv, HE
 JSON is an array of objects, or an object with a ``rows`` array.
 
 The loader hands the ``ack_event_id`` values of each chunk to :meth:`Records.hash_ids`, which
-keeps their 8-byte hashes in a few partitions split by the hash's top bits, so duplicates can be
-found without holding a million strings.
+keeps their 8-byte hashes (``ids.py``), so duplicates can be found without holding a million
+strings.
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import json
-import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import GovgateError, SourceError
+from .ids import EventIds
 
 __all__ = [
     "COLUMNS",
@@ -69,8 +68,6 @@ Derived = tuple[int, Row, str | None, str | None]
 
 #: Fields per row.
 WIDTH = len(COLUMNS)
-_PARTITIONS = 8
-_BOUNDS = [-(1 << 63) + k * (1 << 61) for k in range(1, _PARTITIONS)]
 
 
 def open_records(path: Path, source: str) -> Records:
@@ -93,9 +90,8 @@ class Records:
     """Rows of one export in :data:`COLUMNS` order, and what is needed to name a row."""
 
     source: str
-    #: Hashes of the ``ack_event_id`` values given to :meth:`hash_ids`, as native 8-byte
-    #: integers, in partitions by value (each can be checked with a set that fits in memory).
-    id_hashes: list[bytearray]
+    #: The ``ack_event_id`` values given to :meth:`hash_ids`, as hashes.
+    ids: EventIds
     #: Rows read so far by :meth:`chunks`.
     count: int
     #: ``(index, row, latency, breached)`` per row when the export has generated columns.
@@ -103,7 +99,7 @@ class Records:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.id_hashes = [bytearray() for _ in range(_PARTITIONS)]
+        self.ids = EventIds()
         self.count = 0
 
     def chunks(self) -> Iterator[RowChunk]:
@@ -146,17 +142,7 @@ class Records:
         """
         flat = getattr(chunk, "fields", None)  # a quote-free CSV chunk: every 8th field
         ids: list[str] = flat[0::WIDTH] if flat is not None else [r[0] for r in chunk if r]
-        # Sorting a chunk's hashes and cutting at the partition bounds keeps this in C; struct
-        # packs a slice at once (array.extend converts number by number).
-        hashes = sorted(map(hash, ids))
-        lo = 0
-        for part, bound in zip(self.id_hashes, _BOUNDS, strict=False):
-            hi = bisect.bisect_left(hashes, bound, lo)
-            if hi > lo:
-                part += struct.pack(f"{hi - lo}q", *hashes[lo:hi])
-                lo = hi
-        if lo < len(hashes):
-            self.id_hashes[-1] += struct.pack(f"{len(hashes) - lo}q", *hashes[lo:])
+        self.ids.add(ids)
         return ids
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections import Counter, defaultdict
+from array import array
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,20 +33,54 @@ from .cells import (
     SUM_SCALE24,
     split_key,
 )
+from .ids import EventIds
 from .model import OWNER_ROUTES
 from .rows import EMPTY_STRING, Records, RowChunk
 from .validate import FIRST_INSTANT, LAST_INSTANT, RowDiagnosis, check_derived, parse_sla
 
-__all__ = ["LateRow", "ScanResult", "scan"]
+__all__ = ["NO_ANSWER", "LateRows", "ScanResult", "scan"]
 
-#: An event that can be pending and aged: (ack_event_id, signer_id, owner_route,
-#: cert_window_id, request, answer or None when ack_outcome is NULL, SLA hundredths).
-LateRow = tuple[str, str, str, str | None, datetime, datetime | None, int]
+#: :attr:`LateRows.answered` of an event whose ``ack_outcome`` is NULL (pending for good).
+NO_ANSWER = -(1 << 63)
+_MICRO = timedelta(microseconds=1)
 
 # Refresh ends kept ready around the origin (days -2048..2047): a lookup, not a subtraction.
 _ENDS_AROUND = 2048
 # ASCII control characters (line ends cannot occur inside a field here) to NUL, the rest as is.
 _ASCII_CONTROL_TO_NUL = bytes(0 if b < 0x20 or b == 0x7F else b for b in range(256))
+
+
+@dataclass
+class LateRows:
+    """The events that can be pending and aged (about one row in ten), column by column.
+
+    Instants are whole microseconds since the grid origin: a tenth of the memory of datetime
+    objects, and quick to send from a worker process (see ``workers.py``).
+    """
+
+    ids: list[str] = field(default_factory=list)
+    signers: list[str] = field(default_factory=list)
+    routes: list[str] = field(default_factory=list)
+    windows: list[str | None] = field(default_factory=list)
+    #: ``request_dt_utc`` in microseconds since the grid origin.
+    requested: array[int] = field(default_factory=lambda: array("q"))
+    #: ``ack_dt_utc`` likewise; :data:`NO_ANSWER` when ``ack_outcome`` is NULL.
+    answered: array[int] = field(default_factory=lambda: array("q"))
+    #: ``sla_target_hours`` in hundredths.
+    slas: array[int] = field(default_factory=lambda: array("l"))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def extend(self, other: LateRows) -> None:
+        """Append ``other``'s rows after these (parts of a file are merged in file order)."""
+        self.ids += other.ids
+        self.signers += other.signers
+        self.routes += other.routes
+        self.windows += other.windows
+        self.requested += other.requested
+        self.answered += other.answered
+        self.slas += other.slas
 
 
 @dataclass
@@ -57,21 +92,47 @@ class ScanResult:
     cells: dict[str, Mapping[int, int]]
     #: signer_id -> cert_window_id -> request days.
     window_days: dict[str, dict[str, set[int]]]
-    late: list[LateRow]
+    late: LateRows
+
+
+@dataclass
+class Part:
+    """What the scan of one part of a file collected (see :meth:`_Scan.export`)."""
+
+    count: int
+    cells: dict[str, dict[int, int]]
+    window_days: dict[str, dict[str, set[int]]]
+    late: LateRows
+    ids: EventIds
+
+
+def _skip(*_: object) -> None:
+    """Stands for :meth:`_Scan._keep` when late rows are not wanted."""
 
 
 class _Reject(Exception):
     """A row is bad in a way the fast path notices but does not explain (the diagnosis does)."""
 
 
-def scan(records: Records, defaults: dict[str, int], origin: datetime) -> ScanResult:
-    """Read every row of ``records``, check ids and generated columns; see the module doc."""
-    state = _Scan(records, defaults, origin)
+def scan(
+    records: Records, defaults: dict[str, int], origin: datetime, *, late: bool = True
+) -> ScanResult:
+    """Read every row of ``records``, check ids and generated columns; see the module doc.
+
+    :param late: Keep the rows that can be pending and aged (:attr:`ScanResult.late`); the
+        heat-map alone does not need them.
+    """
+    state: _Scan | None = None
     collecting = gc.isenabled()
     # The loop makes no reference cycles; a collection would only re-walk what it keeps.
     gc.disable()
     try:
-        state.loop()
+        from .workers import scan_in_parts
+
+        state = scan_in_parts(records, defaults, origin, late)  # None: one process does it all
+        if state is None:
+            state = _Scan(records, defaults, origin, late)
+            state.loop()
     finally:
         if collecting:
             gc.enable()
@@ -82,27 +143,31 @@ def scan(records: Records, defaults: dict[str, int], origin: datetime) -> ScanRe
             check_derived(
                 fields, latency, breached, defaults, records.source, records.row_number(n)
             )
-    window_days = {
-        signer: {cw: add.__self__ for cw, add in windows.items()}  # type: ignore[attr-defined]
-        for signer, windows in state.windows.items()
-    }
     cells: dict[str, Mapping[int, int]] = {s: entry[0] for s, entry in state.signers.items()}
-    return ScanResult(records.count, cells, window_days, state.late)
+    return ScanResult(records.count, cells, state.window_days, state.late)
 
 
 class _Scan:
-    def __init__(self, records: Records, defaults: dict[str, int], origin: datetime) -> None:
+    def __init__(
+        self, records: Records, defaults: dict[str, int], origin: datetime, late: bool = True
+    ) -> None:
         self.records = records
+        self.keep_late = late
         self.defaults = defaults
         self.origin = origin
         #: signer -> (its cells, its per-window "add a request day" lookup, the signer string)
         self.signers: dict[str, tuple[defaultdict[int, int], Callable[[str], Any], str]] = {}
-        self.windows: dict[str, dict[str, Callable[[int], None]]] = {}
+        #: signer -> cert window -> request days, and the ``set.add`` the loop calls for each
+        self.window_days: dict[str, dict[str, set[int]]] = {}
+        self.adders: dict[str, dict[str, Callable[[int], None]]] = {}
         #: SLA text -> (hundredths, cell sums of one answered row by latency hundredths; a list
         #: index touches less memory than a hash probe)
         self.slas: dict[str, tuple[int, list[int | None]]] = {}
-        self.late: list[LateRow] = []
+        self.late = LateRows()
         self.interned: dict[str, str] = {}
+        #: False in a worker: a bad row only stops it (the loader then re-reads the whole file,
+        #: in one process, to name the first bad row).
+        self.explain = True
 
     def loop(self) -> None:
         signers_get = self.signers.get
@@ -116,7 +181,7 @@ class _Scan:
             day: origin + timedelta(days=day + 1) for day in range(-_ENDS_AROUND, _ENDS_AROUND)
         }.get
         never_end = datetime.min.replace(tzinfo=UTC)
-        keep = self._keep
+        keep = self._keep if self.keep_late else _skip
         span, never = DAY_SPAN, NEVER
         hash_ids = self.records.hash_ids
         printable = self._printable
@@ -180,25 +245,63 @@ class _Scan:
         except GovgateError:
             raise
         except Exception as exc:
+            if not self.explain:
+                raise
             self._diagnose((aid, signer, route, cw, rq, ak, oc, sl), exc)
+
+    # -- parts of a file scanned by workers (see workers.py) ---------------------------------
+
+    def export(self) -> Part:
+        """What this scan of one part collected, as plain data (sent from a worker)."""
+        return Part(
+            count=self.records.count,
+            cells={signer: dict(entry[0]) for signer, entry in self.signers.items()},
+            window_days=self.window_days,
+            late=self.late,
+            ids=self.records.ids,
+        )
+
+    def absorb(self, part: Part) -> None:
+        """Fold the scan of the next part of the file into this one: cell sums add up, request
+        days unite, late rows follow in file order."""
+        for signer, cells in part.cells.items():
+            entry = self.signers.get(signer) or self._new_signer(signer)
+            mine = entry[0]
+            for key, sums in cells.items():
+                mine[key] += sums
+        for signer, windows in part.window_days.items():
+            signer = self.signers[signer][2]
+            for cw, days in windows.items():
+                if cw not in self.window_days[signer]:
+                    self._new_window(signer, cw)
+                self.window_days[signer][cw] |= days
+        late = part.late
+        intern = self.interned.setdefault
+        late.signers = [self.signers[signer][2] for signer in late.signers]
+        late.routes = [intern(route, route) for route in late.routes]
+        late.windows = [intern(cw, cw) if cw else None for cw in late.windows]
+        self.late.extend(late)
 
     # -- rare paths of the loop ------------------------------------------------------------
 
     def _new_signer(self, signer: str) -> tuple[defaultdict[int, int], Callable[[str], Any], str]:
         if signer in ("", EMPTY_STRING) or not signer.isprintable():
             raise _Reject
-        windows: dict[str, Callable[[int], None]] = {}
+        adders: dict[str, Callable[[int], None]] = {}
         cells: defaultdict[int, int] = defaultdict(int)
-        entry = (cells, windows.get, signer)
+        entry = (cells, adders.get, signer)
         self.signers[signer] = entry
-        self.windows[signer] = windows
+        self.adders[signer] = adders
+        self.window_days[signer] = {}
         return entry
 
     def _new_window(self, signer: str, cw: str) -> Callable[[int], None]:
         if cw == EMPTY_STRING or not cw.isprintable():
             raise _Reject
         days: set[int] = set()
-        self.windows[signer][self.interned.setdefault(cw, cw)] = days.add
+        cw = self.interned.setdefault(cw, cw)
+        self.window_days[signer][cw] = days
+        self.adders[signer][cw] = days.add
         return days.add
 
     def _sla(self, text: str, route: str) -> tuple[int, list[int | None]]:
@@ -230,6 +333,8 @@ class _Scan:
 
     def _explain_chunk(self, chunk: RowChunk) -> None:
         """A chunk holds an unprintable identifier: explain its first bad row, in file order."""
+        if not self.explain:
+            raise _Reject
         records = self.records
         first = records.count - len(chunk) + 1  # this chunk's first row index
         for n, row in enumerate(chunk, first):
@@ -251,8 +356,14 @@ class _Scan:
         """Keep an event that can be pending and aged (one row in ten, not all)."""
         # The row's strings are fresh objects: keep one shared copy of each repeated value.
         intern = self.interned.setdefault
-        cw_kept = intern(cw, cw) if cw else None
-        self.late.append((aid, signer, intern(route, route), cw_kept, requested, acked, sla_c))
+        late, origin = self.late, self.origin
+        late.ids.append(aid)
+        late.signers.append(signer)
+        late.routes.append(intern(route, route))
+        late.windows.append(intern(cw, cw) if cw else None)
+        late.requested.append((requested - origin) // _MICRO)
+        late.answered.append(NO_ANSWER if acked is None else (acked - origin) // _MICRO)
+        late.slas.append(sla_c)
 
     def _pack(self, centi: int, sla_c: int, packs: list[int | None]) -> int:
         """The cell sums one answered row adds (cached per SLA, by latency)."""
@@ -309,16 +420,8 @@ class _Scan:
         raise AssertionError("a request day is out of range, yet no row was explained")
 
     def check_ids(self) -> None:
-        """Empty and duplicate ``ack_event_id``: 8-byte hashes first, strings only on a match."""
-        suspects: set[int] = set()
-        empty = {0, hash(EMPTY_STRING)}  # hash("") == 0
-        for blob in self.records.id_hashes:
-            part = memoryview(blob).cast("q")
-            unique = set(part)
-            suspects.update(unique & empty)
-            if len(unique) != len(part):
-                suspects.update(h for h, count in Counter(part).items() if count > 1)
-            del unique
+        """Empty and duplicate ``ack_event_id``: hashes first (``ids.py``), strings on a match."""
+        suspects = self.records.ids.suspects()
         if not suspects:
             return
         first_row: dict[str, int] = {}

@@ -361,3 +361,19 @@ def test_quoted_records_across_chunk_boundaries(tmp_path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8") + ROW.replace("approved", "x") + "\n")
     error = refuse(tmp_path, path.read_text(encoding="utf-8"))
     assert error.where == f"row {lines + 1}, column ack_outcome"
+
+
+def test_pending_false_keeps_the_heatmap_and_refuses_pending(tmp_path: Path) -> None:
+    """``govgate heatmap`` loads without the late rows; nothing it prints may change."""
+    events = [
+        Event("a1", "alex", T0, T0 + timedelta(hours=3)),  # late: would be kept
+        Event("a2", "alex", T0 + timedelta(hours=1)).pending(),
+        Event("a3", "bo", T0, T0 + timedelta(minutes=5)),
+    ]
+    path = write_csv(tmp_path / "e.csv", events)
+    full = load_events(path, refresh_anchor=AS_OF)
+    lean = load_events(path, refresh_anchor=AS_OF, pending=False)
+    assert [p.ack_event_id for p in full.pending] == ["a1", "a2"]
+    assert heatmap(lean, AS_OF) == heatmap(full, AS_OF)
+    with pytest.raises(RuntimeError, match="pending=False"):
+        _ = lean.pending
