@@ -1,7 +1,7 @@
 """Scan a large CSV export in parts, one process per part, when the machine has the CPUs.
 
-The loop in ``scan.py`` is bound to one CPU. A large CSV file is cut at record boundaries into
-byte ranges of about the same size; a forked worker scans each range after the first while this
+The loop in ``scan.py`` is bound to one CPU. A large CSV file is cut after newlines into byte
+ranges of about the same size; a forked worker scans each range after the first while this
 process scans the first, then sends back what it collected (cell sums, request days per cert
 window, late rows, ``ack_event_id`` hashes: plain data, no datetime objects) and exits. The parts
 are merged in file order, so the result is the one a single pass gives: cell sums are integers
@@ -92,42 +92,29 @@ def scan_in_parts(
 
 
 def record_starts(handle: BinaryIO, start: int, end: int, count: int) -> list[int] | None:
-    """Offsets that cut ``[start, end)`` into ``count`` parts of about equal size, each the start
-    of a CSV record: just after a newline that is not inside a quoted field (an even number of
-    ``"`` before it, since ``""`` inside quotes is two). None if there are too few records."""
+    """Offsets that cut ``[start, end)`` into ``count`` parts of about equal size, each just
+    after a newline; None if the file has too few lines for that.
+
+    Quotes are not tracked: no column of a valid row may hold a line break, so every newline of
+    a valid export ends a record. Should a cut fall inside a quoted field anyway, the part
+    before it ends in an open quote and fails, and the loader reads the file in one process.
+    """
     cuts: list[int] = []
-    handle.seek(start)
-    pos, odd = start, 0  # bytes before pos are read; odd: an odd number of quotes among them
     for k in range(1, count):
-        target = start + (end - start) * k // count
-        while pos < target:
-            block = handle.read(min(_BLOCK, target - pos))
-            if not block:
-                return None
-            odd ^= block.count(b'"') & 1
-            pos += len(block)
-        cut = None
-        while cut is None:
+        pos = max(start + (end - start) * k // count, cuts[-1] if cuts else start)
+        handle.seek(pos)
+        while True:
             block = handle.read(_BLOCK)
             if not block:
                 return None
-            at = 0
-            while cut is None:
-                newline = block.find(b"\n", at)
-                if newline < 0:
-                    break
-                odd ^= block.count(b'"', at, newline) & 1
-                at = newline + 1
-                if not odd:
-                    cut = pos + at
-            if cut is None:
-                odd ^= block.count(b'"', at) & 1
-                pos += len(block)
+            newline = block.find(b"\n")
+            if newline >= 0:
+                break
+            pos += len(block)
+        cut = pos + newline + 1
         if cut >= end:
             return None
         cuts.append(cut)
-        pos, odd = cut, 0
-        handle.seek(cut)
     return cuts
 
 

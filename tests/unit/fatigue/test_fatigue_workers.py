@@ -8,6 +8,7 @@ otherwise pass every comparison).
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import random
 import threading
@@ -294,44 +295,57 @@ def cuts(data: bytes, count: int, start: int = 0) -> list[int] | None:
     return workers.record_starts(io.BytesIO(data), start, len(data), count)
 
 
-def test_cuts_fall_after_a_newline_outside_quotes() -> None:
+def test_cuts_fall_just_after_newlines_into_parts_of_about_equal_size() -> None:
     rng = random.Random(9)
-    records = []
-    for i in range(400):
-        field = rng.choice(['plain', '"with, comma"', '"two\nlines"', '"a ""quote"""',
-                            '"\n\n"', '""'])  # fmt: skip
-        records.append(f"r{i},{field},end\n")
-    data = "".join(records).encode()
+    lines = [f"r{i},{'x' * rng.randrange(0, 300)},end\n" for i in range(400)]
+    data = "".join(lines).encode()
     starts = {0}
-    for record in records:
-        starts.add(max(starts) + len(record.encode()))
+    for line in lines:
+        starts.add(max(starts) + len(line))
     for count in (2, 3, 5, 16):
         found = cuts(data, count)
         assert found is not None and len(found) == count - 1
-        assert set(found) <= starts  # every cut is a record start
+        assert set(found) <= starts  # every cut starts a line
         assert found == sorted(set(found))
-        sizes = [b - a for a, b in zip([0, *found], [*found, len(data)], strict=True)]
-        assert max(sizes) < 2.5 * len(data) / count  # about equal parts
+        sizes = [b - a for a, b in itertools.pairwise([0, *found, len(data)])]
+        assert max(sizes) < 2 * len(data) / count  # about equal parts
 
 
-def test_cuts_honour_the_start_offset_and_give_up_without_records() -> None:
+def test_cuts_honour_the_start_offset_and_give_up_without_lines() -> None:
     data = b"header\n" + b"x,1\n" * 100
     found = cuts(data, 2, start=7)
-    assert found == [7 + 4 * 51]  # the record holding the middle byte ends the first part
-    assert cuts(b'header\n"' + b"one record\n" * 50 + b'end"\n', 2, start=7) is None
-    assert cuts(b"x,1\nx,22\n", 2) is None  # no record starts after the middle byte
-    assert cuts(b"x,1\nx,2", 2) == [4]  # the last record may lack its newline
+    assert found == [7 + 4 * 51]  # the line holding the middle byte ends the first part
+    assert cuts(b"x,1\nx,22\n", 2) is None  # no line starts after the middle byte
+    assert cuts(b"x,1\nx,2", 2) == [4]  # the last line may lack its newline
+    assert cuts(b"x" * 5000 + b"\n", 4) is None
 
 
-def test_the_loader_never_cuts_inside_a_quoted_field(
+@pytest.mark.parametrize("at", [1495, 1500, 1505])
+def test_a_quoted_line_break_where_the_file_is_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: Spy, at: int
+) -> None:
+    """A cut inside a quoted field makes the first part fail; one process then names the row."""
+    monkeypatch.setenv("GOVGATE_JOBS", "2")
+    events = [Event(f"ae-{i:06d}", "alex", AS_OF - timedelta(hours=1)) for i in range(3000)]
+    events[at] = Event(f"ae-{at:06d}", "al\n" * 400 + "ex", AS_OF - timedelta(hours=1))
+    path = write_csv(tmp_path / "e.csv", events)
+    with path.open("rb") as handle:
+        found = workers.record_starts(handle, len(",".join(HEADER)) + 1, path.stat().st_size, 2)
+    text = path.read_bytes()
+    quoted = text.index(b'"al')
+    assert found is not None and quoted < found[0] < text.index(b'ex"')  # inside the quotes
+    assert error_of(path) == serial_error(monkeypatch, path)
+    assert error_of(path)[1] == f"row {at + 2}, column signer_id"
+    assert parts.results == [False, False]
+
+
+def test_a_long_quoted_field_in_the_middle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: Spy
 ) -> None:
-    """A quoted field holding line breaks lands in the middle of the file: the parts must not
-    split it (each would then see a malformed record and the load would fail)."""
     events = random_events(random.Random(12), 2000)
     events[1000] = Event("x", "a,b", AS_OF - timedelta(hours=2))
     path = write_csv(tmp_path / "e.csv", events)
-    long_quoted = '"' + "a," * 3000 + '"'  # the commas keep it quoted; no newline: it is valid
+    long_quoted = '"' + "a," * 3000 + '"'  # the commas keep it quoted
     path.write_text(path.read_text(encoding="utf-8").replace('"a,b"', long_quoted, 1))
     log = load_events(path, refresh_anchor=AS_OF)
     assert outputs(log) == outputs(serial(monkeypatch, path, refresh_anchor=AS_OF))
