@@ -4,7 +4,8 @@ For each size (100,000 and 1,000,000 events by default) the script writes realis
 with ``gen_events.py`` (once, into ``benchmarks/data/``): one whose ``ack_event_id`` values are
 numbered in request order (a serial key exported in insertion order) and one with random UUIDs
 (no key order: the loader's duplicate check cannot take its shortcut). It then runs, each in its
-own process and several times (the best wall time counts, the highest peak memory):
+own process and several times, taking turns (the best wall time counts, the highest peak
+memory):
 
 * ``govgate heatmap``: load, replay the daily history (``recovering`` needs it), print JSON;
   with the worker processes it starts on a machine with several CPUs, and with
@@ -142,6 +143,20 @@ def best(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple
     return min(w for w, _ in results), max(m for _, m in results)
 
 
+def best_interleaved(
+    tools: dict[str, tuple[list[str], dict[str, str] | None]], runs: int
+) -> dict[str, tuple[float, float]]:
+    """Like :func:`best` for several commands, taking turns run by run: on a shared machine
+    whose speed drifts, each ratio then compares runs made at about the same time."""
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in tools}
+    for _ in range(runs):
+        for name, (argv, env) in tools.items():
+            results[name].append(measure(argv, env))
+    return {
+        name: (min(w for w, _ in got), max(m for _, m in got)) for name, got in results.items()
+    }
+
+
 def ensure_data(size: int, ids: str) -> Path:
     path = DATA / (f"events-{size}.csv" if ids == "ordered" else f"events-{size}-{ids}-ids.csv")
     if not path.exists():
@@ -198,14 +213,17 @@ def main() -> int:
     for size in args.sizes:
         for ids in ("ordered", "random"):
             path = ensure_data(size, ids)
-            plain = [sys.executable, "-c", PLAIN_PARSE, str(path)]
-            plain_wall, plain_mem = best(plain, args.runs)
-            rows = [
-                ("govgate heatmap", *best(govgate_argv(path), args.runs, env)),
-                ("govgate heatmap, GOVGATE_JOBS=1",
-                 *best(govgate_argv(path), args.runs, {**env, "GOVGATE_JOBS": "1"})),
-                ("plain parse", plain_wall, plain_mem),
-            ]  # fmt: skip
+            measured = best_interleaved(
+                {
+                    "govgate heatmap": (govgate_argv(path), env),
+                    "govgate heatmap, GOVGATE_JOBS=1":
+                        (govgate_argv(path), {**env, "GOVGATE_JOBS": "1"}),
+                    "plain parse": ([sys.executable, "-c", PLAIN_PARSE, str(path)], None),
+                },
+                args.runs,
+            )  # fmt: skip
+            rows = [(name, wall, mem) for name, (wall, mem) in measured.items()]
+            plain_wall = measured["plain parse"][0]
             if ids == "ordered" and have_duckdb:
                 rows.append(("duckdb", *best([sys.executable, "-c", DUCKDB, str(path)], args.runs)))
             elif not have_duckdb:
