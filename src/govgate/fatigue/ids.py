@@ -79,7 +79,8 @@ class EventIds:
 
     def suspects(self) -> set[int]:
         """Hashes of ids that are empty or may repeat (each to be confirmed on the strings)."""
-        found = {h for h in EMPTY_HASHES if h in self.in_order}
+        # In increasing order, "" and "\x00" (the smallest strings) can only come first.
+        found = {h for h in self.in_order[:2] if h in EMPTY_HASHES}
         if self.ordered:
             return found  # strictly increasing: nothing repeats
         self._spill()

@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from ..errors import GovgateError
 from . import pgnumeric
@@ -43,6 +42,9 @@ __all__ = ["NO_ANSWER", "LateRows", "ScanResult", "scan"]
 #: :attr:`LateRows.answered` of an event whose ``ack_outcome`` is NULL (pending for good).
 NO_ANSWER = -(1 << 63)
 _MICRO = timedelta(microseconds=1)
+#: What the loop holds per signer: its cells, its "add a request day" per cert window, and the
+#: signer string itself (one shared copy).
+_Signer = tuple[defaultdict[int, int], dict[str, Callable[[int], None]], str]
 
 # Refresh ends kept ready around the origin (days -2048..2047): a lookup, not a subtraction.
 _ENDS_AROUND = 2048
@@ -155,8 +157,7 @@ class _Scan:
         self.keep_late = late
         self.defaults = defaults
         self.origin = origin
-        #: signer -> (its cells, its per-window "add a request day" lookup, the signer string)
-        self.signers: dict[str, tuple[defaultdict[int, int], Callable[[str], Any], str]] = {}
+        self.signers: dict[str, _Signer] = {}
         #: signer -> cert window -> request days, and the ``set.add`` the loop calls for each
         self.window_days: dict[str, dict[str, set[int]]] = {}
         self.adders: dict[str, dict[str, Callable[[int], None]]] = {}
@@ -170,8 +171,9 @@ class _Scan:
         self.explain = True
 
     def loop(self) -> None:
-        signers_get = self.signers.get
-        slas_get = self.slas.get
+        signers, slas = self.signers, self.slas
+        # NULL or no column: the route's default.
+        route_slas = {route: self._sla("", route) for route in OWNER_ROUTES}
         outcome_flag = {"": 1, "approved": 0, "rejected": 0, "reroute_requested": 0, "timeout": 0}
         route_zero = dict.fromkeys(OWNER_ROUTES, 0)
         fromiso = datetime.fromisoformat
@@ -192,22 +194,24 @@ class _Scan:
                     self._explain_chunk(chunk)
                 # Unpacked in the for statement, so zip can reuse its result tuple.
                 for aid, signer, route, cw, rq, ak, oc, sl in chunk:
-                    per_signer = signers_get(signer)
-                    if per_signer is None:
-                        per_signer = self._new_signer(signer)
-                    cells, windows_get, signer = per_signer
+                    # Subscripts, not .get: CPython 3.11 specialises them; try costs nothing
+                    # until a first sighting raises.
+                    try:
+                        cells, adders, signer = signers[signer]
+                    except KeyError:
+                        cells, adders, signer = self._new_signer(signer)
                     flag = outcome_flag[oc] + route_zero[route]
-                    sla = slas_get(sl)
-                    if sla is None:
-                        sla = self._sla(sl, route)
-                    sla_c, packs = sla
+                    try:
+                        sla_c, packs = slas[sl] if sl else route_slas[route]
+                    except KeyError:
+                        sla_c, packs = self._sla(sl, route)
                     requested = fromiso(rq)
                     day = (requested - origin).days
                     if cw:
-                        add_day = windows_get(cw)
-                        if add_day is None:
-                            add_day = self._new_window(signer, cw)
-                        add_day(day)
+                        try:
+                            adders[cw](day)
+                        except KeyError:
+                            self._new_window(signer, cw)(day)
                     base = day * span
                     if ak:
                         acked = fromiso(ak)
@@ -284,12 +288,12 @@ class _Scan:
 
     # -- rare paths of the loop ------------------------------------------------------------
 
-    def _new_signer(self, signer: str) -> tuple[defaultdict[int, int], Callable[[str], Any], str]:
+    def _new_signer(self, signer: str) -> _Signer:
         if signer in ("", EMPTY_STRING) or not signer.isprintable():
             raise _Reject
         adders: dict[str, Callable[[int], None]] = {}
         cells: defaultdict[int, int] = defaultdict(int)
-        entry = (cells, adders.get, signer)
+        entry = (cells, adders, signer)
         self.signers[signer] = entry
         self.adders[signer] = adders
         self.window_days[signer] = {}

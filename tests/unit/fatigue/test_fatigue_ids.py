@@ -42,6 +42,7 @@ def test_repeats_are_suspects(chunks: list[list[str]], repeated: str) -> None:
 def test_empty_ids_are_suspects_in_order_or_not() -> None:
     assert hash("") in ids_of(["", "a", "b"]).suspects()
     assert hash("\x00") in ids_of(["\x00", "a"]).suspects()
+    assert ids_of(["", "\x00", "a"]).suspects() == {hash(""), hash("\x00")}
     assert hash("") in ids_of(["b", "", "a"]).suspects()
 
 
