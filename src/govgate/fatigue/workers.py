@@ -22,9 +22,11 @@ hash secret, so the hashes it sends compare with ours.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
@@ -142,9 +144,9 @@ def _run(
                 pid = os.fork()
             except OSError:  # out of processes or descriptors: one process does it
                 return None
-            if pid == 0:
-                os.close(read_end)
-                _work(_Scan(records.part(start, end), defaults, origin, late), write_end)
+            if pid == 0:  # the worker: _work never returns
+                scan = functools.partial(_scan_part, records, start, end, defaults, origin, late)
+                _work(scan, read_end, write_end)
             os.close(write_end)
             workers.append((pid, read_end))
         first = records.part(*ranges[0])
@@ -186,12 +188,22 @@ def _run(
     return state
 
 
-def _work(state: _Scan, fd: int) -> NoReturn:
-    """A worker: run ``state``'s scan, write what it collected to ``fd``, exit (never return)."""
+def _scan_part(
+    records: CsvRecords, start: int, end: int, defaults: dict[str, int], origin: datetime,
+    late: bool,
+) -> _Scan:
+    return _Scan(records.part(start, end), defaults, origin, late)
+
+
+def _work(make: Callable[[], _Scan], unused: int, fd: int) -> NoReturn:
+    """A worker: run the scan ``make`` sets up, write what it collected to ``fd``, and exit,
+    whatever happens (returning would run the rest of the parent's program a second time)."""
     status = 1
     try:
         import pickle
 
+        os.close(unused)
+        state = make()
         state.explain = False
         state.loop()
         # A record over several lines is never a valid row (no column may hold a line break):

@@ -213,17 +213,25 @@ def test_a_worker_that_dies_or_garbles_changes_nothing(
     path = write_csv(tmp_path / "e.csv", random_events(random.Random(4), 2000))
     expected = outputs(serial(monkeypatch, path, refresh_anchor=AS_OF))
 
-    def dies(state: object, fd: int) -> None:
+    def dies(make: object, unused: int, fd: int) -> None:
         os._exit(3)
 
-    def garbles(state: object, fd: int) -> None:
+    def garbles(make: object, unused: int, fd: int) -> None:
         os.write(fd, b"not a pickle")
         os._exit(0)
 
     for broken in (dies, garbles):
-        monkeypatch.setattr(workers, "_work", broken)
-        assert outputs(load_events(path, refresh_anchor=AS_OF)) == expected
-    assert parts.results == [False, False]
+        with monkeypatch.context() as patch:
+            patch.setattr(workers, "_work", broken)
+            assert outputs(load_events(path, refresh_anchor=AS_OF)) == expected
+
+    def fails_to_start(*args: object) -> None:
+        raise RuntimeError("in the worker, before its scan")
+
+    # The worker must exit, not carry on with the rest of this test run.
+    monkeypatch.setattr(workers, "_scan_part", fails_to_start)
+    assert outputs(load_events(path, refresh_anchor=AS_OF)) == expected
+    assert parts.results == [False, False, False]
     assert _children() == []  # every worker was waited for
 
 
