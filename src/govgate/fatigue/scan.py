@@ -71,9 +71,6 @@ class LateRows:
     #: ``sla_target_hours`` in hundredths.
     slas: array[int] = field(default_factory=lambda: array("l"))
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def extend(self, other: LateRows) -> None:
         """Append ``other``'s rows after these (parts of a file are merged in file order)."""
         self.ids += other.ids
@@ -98,13 +95,9 @@ class ScanResult:
 
 
 @dataclass
-class Part:
-    """What the scan of one part of a file collected (see :meth:`_Scan.export`)."""
+class Part(ScanResult):
+    """What the scan of one part of a file collected, with its ids (see :meth:`_Scan.export`)."""
 
-    count: int
-    cells: dict[str, dict[int, int]]
-    window_days: dict[str, dict[str, set[int]]]
-    late: LateRows
     ids: EventIds
 
 
@@ -259,7 +252,7 @@ class _Scan:
         """What this scan of one part collected, as plain data (sent from a worker)."""
         return Part(
             count=self.records.count,
-            cells={signer: dict(entry[0]) for signer, entry in self.signers.items()},
+            cells={signer: entry[0] for signer, entry in self.signers.items()},
             window_days=self.window_days,
             late=self.late,
             ids=self.records.ids,
