@@ -8,6 +8,7 @@ with the promote plugin through :func:`get_history`.
 from __future__ import annotations
 
 import sys
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,19 +128,48 @@ def get_event_log(evaluation: Evaluation) -> EventLog | None:
 
 
 def get_history(evaluation: Evaluation) -> Sequence[Refresh] | None:
-    """The nightly refreshes up to as-of (memoised per evaluation)."""
+    """The nightly refreshes up to as-of (memoised per evaluation, and across the evaluations
+    of one run that share the loaded events: see :func:`_shared_history`)."""
     if "fatigue.history" not in evaluation.cache:
         log = get_event_log(evaluation)
         value: Sequence[Refresh] | None = None
         if log is not None:
             from ..promote.plugin import thresholds_for
 
-            value = evaluation.hook.govgate_fatigue_history(
-                events=log, as_of=nightly(evaluation.as_of),
-                thresholds=thresholds_for(evaluation), classify=classifier_for(evaluation.hook))
+            value = _shared_history(evaluation.hook, log, nightly(evaluation.as_of),
+                                    thresholds_for(evaluation), classifier_for(evaluation.hook))
         evaluation.cache["fatigue.history"] = value
     result: Sequence[Refresh] | None = evaluation.cache["fatigue.history"]
     return result
+
+
+#: Per loaded export: the histories computed from it, ``(hook, as_of, thresholds, classify)``.
+#: A document evaluates the same events several times (the readback at the period's open and
+#: close, the review's what-if replays); without this each one replays the whole history.
+_HISTORIES: weakref.WeakKeyDictionary[EventLog, list[tuple[Any, datetime, Thresholds, Any,
+                                                         Sequence[Refresh]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _shared_history(hook: pluggy.HookRelay, log: EventLog, as_of: datetime,
+                    thresholds: Thresholds, classify: Classifier) -> Sequence[Refresh]:
+    known = _HISTORIES.setdefault(log, [])
+    # The built-in history is causal (a refresh depends on the refreshes before it only), so an
+    # earlier as-of is a prefix of a later one's; a plugin's history is reused only as it is.
+    causal = all(impl.plugin is _THIS_MODULE
+                 for impl in hook.govgate_fatigue_history.get_hookimpls())
+    for other_hook, at, other_thresholds, other_classify, refreshes in known:
+        if other_hook is not hook or other_thresholds != thresholds \
+                or other_classify is not classify:
+            continue
+        if at == as_of:
+            return refreshes
+        if causal and at > as_of and refreshes and refreshes[0].at <= as_of:
+            return [r for r in refreshes if r.at <= as_of]
+    value: Sequence[Refresh] = hook.govgate_fatigue_history(
+        events=log, as_of=as_of, thresholds=thresholds, classify=classify)
+    known.append((hook, as_of, thresholds, classify, value))
+    return value
 
 
 @hookimpl

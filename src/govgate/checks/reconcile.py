@@ -103,10 +103,21 @@ def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
 def _write_artifacts(evaluation: Evaluation, recon: ReconInputs,
                      outcomes: dict[str, JobOutcome]) -> dict[str, dict[str, str]]:
     names: dict[str, dict[str, str]] = {}
+    # Kept with the loaded inputs, which the evaluations of one document share (see
+    # documents.snapshots.inputs_at and documents.whatif): (job_run_id, outcome) -> bytes.
+    rendered: dict[tuple[str, str], tuple[bytes, bytes]] = evaluation.inputs.domains.setdefault(
+        "reconciliation.rendered", {})
     for job_id, outcome in outcomes.items():
-        document = artifacts.diff_document(recon.jobs[job_id], outcome)
-        as_json = artifacts.render_json(document)
-        as_csv = artifacts.render_csv(outcome)
+        # The same inputs evaluated again (a document's second instant, a what-if replay)
+        # give equal outcomes: render each diff once per run, not once per evaluation. The key
+        # is the repr, not the value: Decimal("1.0") == Decimal("1.00"), yet they print apart.
+        key = (job_id, repr(outcome))
+        pair = rendered.get(key)
+        if pair is None:
+            document = artifacts.diff_document(recon.jobs[job_id], outcome)
+            pair = rendered[key] = (artifacts.render_json(document),
+                                    artifacts.render_csv(outcome))
+        as_json, as_csv = pair
         names[job_id] = {
             "json": evaluation.add_artifact(artifacts.content_name(job_id, as_json, "json"),
                                             as_json),

@@ -36,10 +36,19 @@ def opening(config: Config, session: Session, start: datetime, closed: Snapshot)
     approved yet, say); the version at the open is then read from the close's policy versions,
     which is the same answer: the highest version approved at or before the open.
     """
-    from ..documents.snapshots import Snapshot, evaluate_at
+    from ..documents.snapshots import Snapshot, evaluate_at, inputs_at
+    from ..plugins import DEFAULT_PLUGINS
     from ..promote.policy import active_policy
 
+    # Built-in loaders are known to depend on the instant only through what inputs_at
+    # resolves again; a third-party loader may not be, so its inputs are loaded afresh.
+    builtin = set(DEFAULT_PLUGINS.values())
+    reuse = all(getattr(impl.plugin, "__name__", None) in builtin
+                for impl in session.pm.hook.govgate_load_inputs.get_hookimpls())
     try:
+        if reuse:
+            return evaluate_at(config, session.pm, start,
+                               inputs_at(closed.evaluation.inputs, start))
         return evaluate_at(config, session.pm, start)
     except GovgateError:
         loaded = closed.evaluation.inputs.get("promote")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..fatigue.model import Refresh
     from ..model import Finding, GateResult
 
-__all__ = ["Snapshot", "evaluate_at"]
+__all__ = ["Snapshot", "evaluate_at", "inputs_at"]
 
 
 @dataclass(frozen=True)
@@ -55,3 +55,27 @@ def evaluate_at(config: Config, pm: pluggy.PluginManager, at: datetime,
 
     result, evaluation = evaluate(config, pm, at, inputs)
     return Snapshot(at, result, evaluation)
+
+
+def inputs_at(inputs: Inputs, at: datetime) -> Inputs:
+    """The inputs loaded for one instant, re-read for an earlier or later instant ``at``.
+
+    Loading is what costs (the event export, every job folder); what depends on the instant is
+    the as-of itself and the reconciliation policy in force, resolved again here. Everything
+    else is the same data, so a document that evaluates several instants loads once.
+
+    :raises GovgateError: When no reconciliation policy was approved at ``at``, exactly as a
+        fresh load at ``at`` would.
+    """
+    import dataclasses
+
+    from ..evaluation import Inputs
+    from ..recon.loader import load_recon_policy
+
+    out = Inputs(dict(inputs.domains))
+    out.put("as_of", at)
+    recon = inputs.get("reconciliation")
+    if recon is not None:
+        out.put("reconciliation",
+                dataclasses.replace(recon, policy=load_recon_policy(inputs.get("policies"), at)))
+    return out

@@ -17,6 +17,7 @@ Classification is the pure function :func:`classify`, replaceable through ``clas
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -123,6 +124,11 @@ def history(
     return _refreshes(log, as_of, thresholds, classify, every_day=True)
 
 
+#: Per loaded log: cell sums -> (avg ratio, breaches, avg latency), see ``_refreshes``.
+_SUMS: weakref.WeakKeyDictionary[EventLog, dict[int, tuple[Decimal, int, Decimal | None]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _refreshes(
     log: EventLog, as_of: datetime, thresholds: Thresholds, classify: Classifier, every_day: bool
 ) -> list[Refresh]:
@@ -136,7 +142,9 @@ def _refreshes(
     first_row_day = 0 if every_day else days - 1
     rows: list[list[HeatmapRow]] = [[] for _ in range(days)]
     states: list[dict[str, str]] = [{} for _ in range(days)]
-    ratios: dict[int, tuple[Decimal, int]] = {}  # cell sums -> ratio: quiet days repeat sums
+    # Cell sums -> (ratio, breaches, latency): a pure function of the sums, and quiet days
+    # repeat sums; shared by every history computed from this log.
+    ratios = _SUMS.setdefault(log, {})
     for load in seen:  # sorted by signer_id, so each day's rows come out sorted
         numbers = _SignerDays(load, start, days, window)
         _signer_history(
@@ -202,7 +210,7 @@ def _signer_history(
     first_row_day: int,
     rows: list[list[HeatmapRow]],
     states: list[dict[str, str]],
-    ratios: dict[int, tuple[Decimal, int]],
+    ratios: dict[int, tuple[Decimal, int, Decimal | None]],
 ) -> None:
     """Classify one signer at every refresh from its first; add its rows from ``first_row_day``."""
     signer = load.signer_id
@@ -215,13 +223,13 @@ def _signer_history(
     for index in range(max(load.first_day - start, 0), len(states)):
         count = counts[index]
         sums = answered[index]
-        ratio_avg = None
+        ratio_avg = latency_avg = None
         breaches = 0
         if count and sums:
             known = ratios.get(sums)
             if known is None:
-                known = ratios[sums] = _ratio_and_breaches(sums)
-            ratio_avg, breaches = known
+                known = ratios[sums] = (*_ratio_and_breaches(sums), _latency_avg(sums))
+            ratio_avg, breaches, latency_avg = known
         streak = streak + 1 if ratio_avg is None or ratio_avg < quiet_below else 0
         state = classify(windows[index], breaches, ratio_avg, previous, streak, thresholds)
         if state in _HOT:
@@ -235,7 +243,7 @@ def _signer_history(
                     ack_count_14d=count,
                     breached_count_14d=breaches,
                     concurrent_window_count_14d=windows[index],
-                    avg_latency_hours_14d=_latency_avg(sums),
+                    avg_latency_hours_14d=latency_avg,
                     avg_latency_ratio_14d=ratio_avg,
                     pending_acks_now=pending[index],
                     classification=state,

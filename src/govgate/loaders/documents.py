@@ -384,8 +384,21 @@ def schema_validator(kind: str) -> Any:
     return cls(schema, format_checker=base.FORMAT_CHECKER)
 
 
+@cache
+def _fast_check(kind: str) -> Any:
+    from .fastcheck import compile_schema
+
+    return compile_schema(load_schema(kind), _ecma_regex)
+
+
 def validate(data: Any, kind: str, source: str, doc: Document | None = None) -> None:
     """Validate ``data`` against the schema of ``kind``; the first error becomes a GovgateError."""
+    fast = _fast_check(kind)
+    try:
+        if fast is not None and fast(data):
+            return
+    except Exception:  # whatever the fast path trips on, jsonschema decides
+        pass
     validator = schema_validator(kind)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path))))
     if not errors:

@@ -1,0 +1,150 @@
+"""A yes/no schema check compiled into closures: the fast path of :func:`documents.validate`.
+
+jsonschema walks a document keyword by keyword through generic machinery (about 3 ms for a
+50-metric export, most of ``govgate check``'s load time on a few years of weekly jobs). govgate's
+schemas use a small set of keywords, so each schema is compiled once into nested closures that
+only answer "valid or not". A valid document returns at once; an invalid one (or a schema using
+a keyword this module does not know) goes through jsonschema as before, so every error message
+is unchanged. Valid here must mean valid there: ``tests/unit/loaders/test_fastcheck.py`` compares
+both on mutated documents of every kind.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["compile_schema"]
+
+Check = Callable[[Any], bool]
+
+#: Keywords that carry no constraint.
+_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "examples", "default",
+                          "$comment"})
+
+
+class _Unsupported(Exception):
+    """The schema uses a keyword the fast path does not implement."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+def _is_integer(value: Any) -> bool:
+    # jsonschema (draft 6 and later): an int that is not a bool, or a float with no fraction.
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+_TYPES: dict[str, Check] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "number": _is_number,
+    "integer": _is_integer,
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def compile_schema(schema: Any, regex: Callable[[str], re.Pattern[str]]) -> Check | None:
+    """A function that says whether a value is valid, or None if the schema cannot be compiled.
+
+    :param regex: Compiles a ``pattern`` with the same semantics jsonschema is given.
+    """
+    try:
+        from jsonschema._utils import equal, uniq
+    except ImportError:  # a jsonschema without these helpers: always take the slow path
+        return None
+    try:
+        return _compile(schema, regex, equal, uniq)
+    except _Unsupported:
+        return None
+
+
+def _compile(schema: Any, regex: Callable[[str], re.Pattern[str]],
+             equal: Callable[[Any, Any], bool], uniq: Callable[[Any], bool]) -> Check:
+    if schema is True:
+        return lambda v: True
+    if schema is False:
+        return lambda v: False
+    if not isinstance(schema, dict):
+        raise _Unsupported(repr(schema))
+    checks: list[Check] = []
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        checks.append(_keyword(key, value, schema, regex, equal, uniq))
+    if not checks:
+        return lambda v: True
+    if len(checks) == 1:
+        return checks[0]
+    return lambda v: all(check(v) for check in checks)
+
+
+def _keyword(key: str, value: Any, schema: dict[str, Any],
+             regex: Callable[[str], re.Pattern[str]], equal: Callable[[Any, Any], bool],
+             uniq: Callable[[Any], bool]) -> Check:
+    def sub(s: Any) -> Check:
+        return _compile(s, regex, equal, uniq)
+
+    if key == "type":
+        names = [value] if isinstance(value, str) else list(value)
+        if any(n not in _TYPES for n in names):
+            raise _Unsupported(f"type {value!r}")
+        tests = [_TYPES[n] for n in names]
+        if len(tests) == 1:
+            return tests[0]
+        return lambda v: any(t(v) for t in tests)
+    if key == "properties":
+        props = {name: sub(s) for name, s in value.items()}
+        return lambda v: not isinstance(v, dict) or all(
+            check(v[name]) for name, check in props.items() if name in v)
+    if key == "additionalProperties":
+        if "patternProperties" in schema:
+            raise _Unsupported("patternProperties")
+        known = frozenset(schema.get("properties", {}))
+        if value is False:
+            return lambda v: not isinstance(v, dict) or all(k in known for k in v)
+        extra = sub(value)
+        return lambda v: not isinstance(v, dict) or all(
+            extra(item) for k, item in v.items() if k not in known)
+    if key == "required":
+        required = tuple(value)
+        return lambda v: not isinstance(v, dict) or all(n in v for n in required)
+    if key == "items":
+        if not isinstance(value, dict | bool):
+            raise _Unsupported("items as a list")
+        each = sub(value)
+        return lambda v: not isinstance(v, list) or all(each(item) for item in v)
+    if key == "pattern":
+        search = regex(value).search
+        return lambda v: not isinstance(v, str) or search(v) is not None
+    if key == "minLength":
+        return lambda v: not isinstance(v, str) or len(v) >= value
+    if key == "maxLength":
+        return lambda v: not isinstance(v, str) or len(v) <= value
+    if key == "minimum":
+        return lambda v: not _is_number(v) or not v < value
+    if key == "maximum":
+        return lambda v: not _is_number(v) or not v > value
+    if key == "exclusiveMinimum":
+        return lambda v: not _is_number(v) or not v <= value
+    if key == "minItems":
+        return lambda v: not isinstance(v, list) or len(v) >= value
+    if key == "minProperties":
+        return lambda v: not isinstance(v, dict) or len(v) >= value
+    if key == "uniqueItems":
+        if not value:
+            return lambda v: True
+        return lambda v: not isinstance(v, list) or bool(uniq(v))
+    if key == "enum":
+        options = list(value)
+        return lambda v: any(equal(option, v) for option in options)
+    if key == "const":
+        return lambda v: bool(equal(v, value))
+    raise _Unsupported(key)
