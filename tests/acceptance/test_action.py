@@ -141,7 +141,7 @@ def test_blocked_gate_fails_the_step_with_summary_annotations_and_outputs(
     for f in result["findings"]:
         assert f["rule"] in run.summary
     assert "[workflow run](https://github.example/org/repo/actions/runs/42)" in run.summary
-    assert run.stdout.startswith("govgate gate: BLOCKED")
+    assert run.stdout.startswith("BLOCKED: publish is blocked; governance state RED")
     errors = run.annotations("error")
     assert len(errors) == len([f for f in result["findings"] if f["blocking"]])
     assert all(line.startswith("::error file=") for line in errors)
