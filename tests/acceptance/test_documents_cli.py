@@ -233,7 +233,7 @@ def test_check_always_writes_summary_and_picture(scenario: Path) -> None:
     out = scenario / "govgate-out"
     assert {"result.json", "summary.md", "heatmap.svg"} <= {p.name for p in out.iterdir()}
     summary = (out / "summary.md").read_text(encoding="utf-8")
-    assert summary.startswith("## govgate: ❌ gate blocked")
+    assert summary.startswith("## ❌ govgate: publish is blocked")
     assert summary.index("### Signer fatigue heat-map") < summary.index("### Artifacts")
     gfm.tables(summary)
     history = json.loads((out / "result.json").read_text())["sections"]["fatigue"]["history"]

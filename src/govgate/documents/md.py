@@ -30,6 +30,7 @@ __all__ = [
     "fence",
     "heading",
     "link",
+    "short_hash",
     "table",
     "text",
 ]
@@ -97,6 +98,13 @@ def code(value: object, *, in_table: bool = False) -> Markdown:
 def link(label: object, target: str) -> Markdown:
     """A relative link; the label is escaped, the target percent-encoded (spaces, parentheses)."""
     return Markdown(f"[{text(label)}]({quote(target, safe='/#.-_~:@')})")
+
+
+def short_hash(value: object, length: int = 12) -> str:
+    """A hash's first ``length`` characters and an ellipsis, for main tables and prose; the
+    document's appendix carries the whole value."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= length + 1 else text[:length] + "…"
 
 
 def heading(level: int, title: str) -> str:
