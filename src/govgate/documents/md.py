@@ -30,7 +30,9 @@ __all__ = [
     "fence",
     "heading",
     "link",
+    "full_hashes",
     "short_hash",
+    "shorten_hashes",
     "table",
     "text",
 ]
@@ -105,6 +107,20 @@ def short_hash(value: object, length: int = 12) -> str:
     document's appendix carries the whole value."""
     text = "" if value is None else str(value)
     return text if len(text) <= length + 1 else text[:length] + "…"
+
+
+_LONG_HEX = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{12})[0-9a-fA-F]{20,}(?![0-9a-fA-F])")
+_FULL_HEX = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{32,}(?![0-9a-fA-F])")
+
+
+def shorten_hashes(value: object) -> str:
+    """Every long hex run (a SHA-256) in ``value`` cut to 12 characters and an ellipsis."""
+    return _LONG_HEX.sub(lambda m: m.group(1) + "…", "" if value is None else str(value))
+
+
+def full_hashes(value: object) -> list[str]:
+    """The long hex runs :func:`shorten_hashes` would cut, whole, for an appendix."""
+    return _FULL_HEX.findall("" if value is None else str(value))
 
 
 def heading(level: int, title: str) -> str:

@@ -17,7 +17,6 @@ sidecar carries the records themselves.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -186,7 +185,7 @@ def render_readback(data: dict[str, Any]) -> str:
                   md.table(["promote_event_id", "promoted_at_dt_utc", "trigger_evidence_ref",
                             "policy_version_at_time"],
                            [(p["promote_event_id"], p["promoted_at_dt_utc"],
-                             md.Markdown(md.cell(shorten_hashes(p["trigger_evidence_ref"]))),
+                             md.Markdown(md.cell(md.shorten_hashes(p["trigger_evidence_ref"]))),
                              p["policy_version_at_time"])
                             for p in fatigue["promotes"]])]
     rungs = fatigue["rungs"]
@@ -224,20 +223,12 @@ def render_readback(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-_HEX = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{12})[0-9a-fA-F]{20,}")
-
-
-def shorten_hashes(text: object) -> str:
-    """Every long hex run (a SHA-256) in ``text`` cut to 12 characters and an ellipsis."""
-    return _HEX.sub(lambda m: m.group(1) + "…", "" if text is None else str(text))
-
-
 def _render_appendix(data: dict[str, Any]) -> list[str]:
     """Full values of every hash the tables above shorten, one per row (two columns, so that a
     whole SHA-256 fits GitHub's article width beside the id it belongs to)."""
     rows: list[tuple[object, object]] = []
     for p in data["fatigue"]["promotes"]:
-        for full in _FULL_HEX.findall(str(p.get("trigger_evidence_ref") or "")):
+        for full in md.full_hashes(p.get("trigger_evidence_ref")):
             rows.append((md.Markdown(f"{md.cell(p['promote_event_id'])}<br>"
                                      "trigger_evidence_ref"), md.code(full, in_table=True)))
     recon = data["reconciliation"]
@@ -253,14 +244,11 @@ def _render_appendix(data: dict[str, Any]) -> list[str]:
             md.table(["Of", "Value"], rows)]
 
 
-_FULL_HEX = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{32,}")
-
-
 def _hashes(week: dict[str, Any]) -> md.Markdown:
     parts = []
     for side in ("leadership", "partner"):
         value = week[f"{side}_ingest_hash"]
-        shown = md.code(shorten_hashes(value), in_table=True) if value else "**missing**"
+        shown = md.code(md.shorten_hashes(value), in_table=True) if value else "**missing**"
         parts.append(f"{side} {shown}")
     return md.Markdown("<br>".join(parts))
 
