@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.support import chromium
 
 from govgate.cli import main
-from tests.support import chromium
 
 REPO = Path(__file__).resolve().parents[2]
 AS_OF = "2026-11-20T00:00:00Z"

@@ -99,7 +99,8 @@ def measure(page: Path, width: int, tmp: Path, *, inject_csp_nonce: bool = False
          f"--user-data-dir={tmp / 'chromium-profile'}", "--dump-dom", probe.as_uri()],
         capture_output=True, text=True, timeout=120, check=False)
     found = _RESULT.search(proc.stdout)
-    assert found, f"chromium returned no measurements (exit {proc.returncode}): {proc.stderr[-2000:]}"
+    assert found, (f"chromium returned no measurements (exit {proc.returncode}): "
+                   f"{proc.stderr[-2000:]}")
     console = [m.group(1) for m in _CONSOLE.finditer(proc.stderr)]
     return Measurement(width, json.loads(unescape(found.group(1))), console)
 
