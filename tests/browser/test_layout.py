@@ -38,7 +38,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv(key, value)
     try:
         out = root / "out"
-        for argv in (["check", "--format", "text", "--no-deliver"],
+        for argv in (["check", "--format", "html", "--no-deliver"],
                      ["readback", "--quarter", "2026-Q4"], ["review", "--month", "2026-10"],
                      ["checklist"], ["faq"]):
             code = main([*argv, "--as-of", AS_OF, "-o", str(out)], cwd=root,
