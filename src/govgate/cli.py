@@ -51,10 +51,15 @@ def _common(*, top: bool) -> _Parser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="govgate", description=__doc__, parents=[_common(top=True)])
+    from .helptext import DESCRIPTION, EPILOG
+
+    parser = _Parser(prog="govgate", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                     parents=[_common(top=True)])
     common = _common(top=False)
     parser.add_argument("--version", action="version", version=f"govgate {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands",
+                                       parser_class=_Parser)
     from .commands import COMMANDS
 
     for name in COMMANDS:
