@@ -73,3 +73,21 @@ def test_html_report_fits_and_loads_cleanly(outputs: Path, width: int, tmp_path:
     assert seen.problems() == []
     assert seen.console == []
     assert seen.data["resources"] == []
+
+
+def test_html_report_with_hostile_long_ids_still_fits_a_phone(tmp_path: Path) -> None:
+    from tests.support.results import make_context, make_result
+
+    from govgate.model import Finding, Location, Severity
+    from govgate.reporters import html
+
+    long_id = "<b>" + "x" * 300 + "</b>"
+    finding = Finding("reconcile.inputs", long_id, Severity.ERROR, long_id + " " + "y" * 200,
+                      owner_route=long_id, location=Location(long_id + ".csv", 1),
+                      waived_by=long_id)
+    page = tmp_path / "hostile.html"
+    page.write_text(html.render(make_result((finding,)), make_context(tmp_path)),
+                    encoding="utf-8")
+    for width in (390, 1012):
+        seen = chromium.measure(page, width, tmp_path, inject_csp_nonce=True)
+        assert seen.problems() == [] and seen.console == [] and seen.data["resources"] == []
