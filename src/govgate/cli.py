@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_VALUED = frozenset({"--as-of", "-c", "--config", "-p"})
+_VALUED = frozenset({"--as-of", "-c", "--config", "-p", "--color"})
 
 
 def _has_command(argv: list[str]) -> bool:

@@ -117,3 +117,11 @@ def test_control_characters_from_inputs_never_reach_the_terminal(tmp_path: Path)
     output = text.render(make_result((evil,)), make_context(tmp_path))
     assert "\x1b" not in output and "\x07" not in output
     assert "forged line" in output and "\nforged line" not in output
+
+
+def test_plain_govgate_takes_the_terminal_options_before_any_command(demo: Path) -> None:
+    out = io.StringIO()
+    code = main(["--color", "never", "-qq", "--as-of", "2026-11-20T00:00:00Z", "--no-deliver",
+                 "-o", str(demo / "out-q")], out=out, err=io.StringIO(), cwd=demo)
+    assert code == 1
+    assert out.getvalue() == "BLOCKED: publish is blocked; governance state RED\n"
