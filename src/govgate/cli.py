@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_VALUED = frozenset({"--as-of", "-c", "--config", "-p", "--color"})
+#: Options that take a value, for plain `govgate OPTIONS` (which means `govgate check OPTIONS`).
+_VALUED = frozenset({"--as-of", "-c", "--config", "-p", "--color", "-o", "--output", "--format",
+                     "--block-on"})
 
 
 def _has_command(argv: list[str]) -> bool:
