@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .model import GateResult
 
 #: Formats the action always writes: the log, the machine result, code scanning, the summary.
-REQUIRED_FORMATS = ("text", "json", "sarif", "markdown")
+REQUIRED_FORMATS = ("text", "json", "sarif", "markdown", "html")
 #: Written too when a plugin provides it (the executive readback of a later release).
 OPTIONAL_FORMATS = ("readback",)
 BLOCK_ON = {"red": ["red"], "amber": ["red", "amber"]}

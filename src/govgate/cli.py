@@ -51,10 +51,15 @@ def _common(*, top: bool) -> _Parser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="govgate", description=__doc__, parents=[_common(top=True)])
+    from .helptext import DESCRIPTION, EPILOG
+
+    parser = _Parser(prog="govgate", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                     parents=[_common(top=True)])
     common = _common(top=False)
     parser.add_argument("--version", action="version", version=f"govgate {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands",
+                                       parser_class=_Parser)
     from .commands import COMMANDS
 
     for name in COMMANDS:
@@ -66,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_VALUED = frozenset({"--as-of", "-c", "--config", "-p"})
+#: Options that take a value, for plain `govgate OPTIONS` (which means `govgate check OPTIONS`).
+_VALUED = frozenset({"--as-of", "-c", "--config", "-p", "--color", "-o", "--output", "--format",
+                     "--block-on"})
 
 
 def _has_command(argv: list[str]) -> bool:

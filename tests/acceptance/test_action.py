@@ -137,11 +137,11 @@ def test_blocked_gate_fails_the_step_with_summary_annotations_and_outputs(
     for name in ("govgate.sarif", "summary.md", "junit.xml", "govgate.prom"):
         assert (red.output / name).is_file()
     # The summary has every finding; the log has the text report, then the annotations.
-    assert run.summary.startswith("## govgate: ❌ gate blocked\n")
+    assert run.summary.startswith("## ❌ govgate: publish is blocked")
     for f in result["findings"]:
         assert f["rule"] in run.summary
     assert "[workflow run](https://github.example/org/repo/actions/runs/42)" in run.summary
-    assert run.stdout.startswith("govgate gate: BLOCKED")
+    assert run.stdout.startswith("BLOCKED: publish is blocked; governance state RED")
     errors = run.annotations("error")
     assert len(errors) == len([f for f in result["findings"] if f["blocking"]])
     assert all(line.startswith("::error file=") for line in errors)
@@ -154,7 +154,7 @@ def test_passing_gate_passes_the_step(make_project: Callable[..., Project],
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["gate"] == "pass" and run.outputs["state"] == "green"
     assert run.annotations("error") == []
-    assert run.summary.startswith("## govgate: ✅ gate passed\n")
+    assert run.summary.startswith("## ✅ govgate: publish may proceed")
 
 
 def test_block_on_amber(make_project: Callable[..., Project], tmp_path: Path) -> None:

@@ -81,8 +81,9 @@ def test_readback_quarter(scenario: Path) -> None:
         (["promote_event_id", "promoted_at_dt_utc", "trigger_evidence_ref",
           "policy_version_at_time"], 4),
         (["Classification", "Signers"], 4),
-        (["job_run_id", "Window", "epsilon_policy_version", "Leadership ingest_hash",
-          "Partner ingest_hash", "Status", "Ack state", "Both inputs"], 6)])
+        (["Week (start to end)", "job_run_id", "Status", "Ack state", "Audit ids",
+          "Ingest hashes"], 6),
+        (["Of", "Value"], 8)])
     data = json.loads((scenario / "docs" / "readback-2026-Q4.json").read_text())
     assert data["fatigue"]["freeze_gates"][0]["ledger"] == "../.govgate/ledger.jsonl"
     assert "## Executive readback addendum" in text
@@ -102,10 +103,10 @@ def test_readback_window_and_shipped_demo(demo: Path) -> None:
     result_json = json.loads(gg(demo, "check", "--no-deliver", "--format", "json").out)
     digest = result_json["sections"]["fatigue"]["snapshot_hash"]
     assert f"Heat-map snapshot hash: `{digest}`" in text
-    table = gfm.table_with(text, ["job_run_id", "Window", "epsilon_policy_version",
-                                  "Leadership ingest_hash", "Partner ingest_hash", "Status",
-                                  "Ack state", "Both inputs"])
-    assert [r[0] for r in table.rows] == ["recon-2026-W45", "(no row)"]
+    table = gfm.table_with(text, ["Week (start to end)", "job_run_id", "Status", "Ack state",
+                                  "Audit ids", "Ingest hashes"])
+    assert [r[1] for r in table.rows] == ["recon-2026-W45epsilon none", "(no row)epsilon none"]
+    assert table.rows[0][4] == "skip_reason maintenance"
 
 
 def test_readback_of_a_quarter_before_the_inputs_began(scenario: Path) -> None:
@@ -217,11 +218,21 @@ def test_checklist_and_faq(scenario: Path, demo: Path) -> None:
         assert gg(root, "checklist").code == 0
         assert gg(root, "faq").code == 0
         docs = markdown_files(root / "govgate-out")
-        gfm.assert_tables(docs["checklist.md"], [(["#", "item", "status", "evidence"], 8),
-                                                 (["#", "item", "status", "evidence"], 5)])
+        found = [(t.headers, len(t.rows)) for t in gfm.tables(docs["checklist.md"])]
+        assert found[:2] == [(["#", "item", "status", "evidence"], 8),
+                             (["#", "item", "status", "evidence"], 5)]
         assert gfm.tables(docs["signer-faq.md"])
     items = json.loads((demo / "govgate-out" / "checklist.json").read_text())["items"]
     assert {i["id"]: i["status"] for i in items}["166-3"] == "fail"
+
+
+def test_checklist_strict_fails_on_a_failed_item(demo: Path) -> None:
+    # The demo has a failed item (166-3): --strict turns it into exit 1, for CI.
+    assert gg(demo, "checklist", "--strict").code == 1
+    items = json.loads((demo / "govgate-out" / "checklist.json").read_text())["items"]
+    assert any(i["status"] == "fail" for i in items)
+    # Written all the same: the document is the evidence of why it failed.
+    assert (demo / "govgate-out" / "checklist.md").is_file()
 
 
 # -- govgate check: job summary and picture ------------------------------------------------
@@ -233,7 +244,7 @@ def test_check_always_writes_summary_and_picture(scenario: Path) -> None:
     out = scenario / "govgate-out"
     assert {"result.json", "summary.md", "heatmap.svg"} <= {p.name for p in out.iterdir()}
     summary = (out / "summary.md").read_text(encoding="utf-8")
-    assert summary.startswith("## govgate: ❌ gate blocked")
+    assert summary.startswith("## ❌ govgate: publish is blocked")
     assert summary.index("### Signer fatigue heat-map") < summary.index("### Artifacts")
     gfm.tables(summary)
     history = json.loads((out / "result.json").read_text())["sections"]["fatigue"]["history"]

@@ -90,7 +90,7 @@ def test_a_blocked_gate_fails_the_commit(make_project: Callable[..., Project],
     assert hook_line(proc.stdout, "govgate check").endswith("Failed")
     assert hook_line(proc.stdout, "govgate validate").endswith("Passed")
     assert "- exit code: 1" in proc.stdout
-    assert "govgate gate: BLOCKED" in proc.stdout
+    assert "BLOCKED: publish is blocked" in proc.stdout
     # --no-deliver: a commit never pages and never writes the ledger.
     assert not (project.root / ".govgate").exists()
 

@@ -340,6 +340,14 @@ def _section(recon: ReconInputs, run: _Run, windows: list[WindowOutcome],
             "partner_ingest_hash": outcome.partner_ingest_hash if outcome else None,
             "acks": [a for a in acks if a["job_run_id"] == w.job_run_id],
             "diff": names.get(w.job_run_id or ""),
+            # What changed the week's standing, for the readers of the reports: the remediation
+            # evidence ids and override audit_ids known at as-of that name this window.
+            "evidence_ids": sorted(e.evidence_id for e in recon.evidence
+                                   if w.job_run_id is not None and e.job_run_id == w.job_run_id
+                                   and e.attached_at <= run.ev.as_of),
+            "override_audit_ids": sorted(o.audit_id for o in recon.overrides
+                                         if o.approved_at <= run.ev.as_of
+                                         and engine.covered(o, w)),
         })
     return {
         "policy_version": recon.policy.version,

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "amber (amber and red block)")
     parser.add_argument("--no-deliver", action="store_true",
                         help="decide and write reports, but do not page or append to the ledger")
+    from ..reporters.terminal import add_options
+
+    add_options(parser)
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
@@ -55,7 +58,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if not args.no_deliver:
         result = deliver(result, config, pm)
     output = Path(args.output).resolve() if args.output else config.output_dir
-    context = ReportContext(config=config, output=output)
+    from ..reporters.terminal import from_args
+
+    context = ReportContext(config=config, output=output, terminal=from_args(args, session.out))
     # The job summary and the heat-map picture are written on every run, whatever --format says.
     always = [r for name, r in available(pm).items() if name in ALWAYS_WRITTEN
               and r.filename not in {chosen.filename for chosen in reporters}]

@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..documents.output import add_output_option
 
     add_output_option(parser)
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 when any item fails (for CI); without it the checklist is "
+                             "a document and exits 0 whatever its items say")
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
@@ -34,5 +37,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     write_documents(output_dir(args, config, session.cwd),
                     {"checklist.md": text, "checklist.json": to_json(checklist_json(items, at))})
     session.out.write(text)
-    # A document, not a gate: failing items are content, so the exit code stays 0.
+    # Without --strict a document, not a gate: failing items are content and the exit code
+    # stays 0. With --strict a failed item fails the command, as a failed check would.
+    if args.strict and any(i.status == "fail" for i in items):
+        return ExitCode.GATE_BLOCKED
     return ExitCode.OK

@@ -272,8 +272,15 @@ def render_checklist(items: list[Item], at: str) -> str:
                           ("166", "Lesson 166: weekly SLA reconciliation success checks")):
         lines += ["", md.heading(2, title), "",
                   md.table(["#", "item", "status", "evidence"],
-                           [(i.id, i.text, md.Markdown(_MARK[i.status]), i.evidence)
+                           [(i.id, i.text, md.Markdown(_MARK[i.status]),
+                             md.shorten_hashes(i.evidence))
                             for i in items if i.lesson == lesson])]
+    # Hashes are shortened in the tables (a whole SHA-256 would widen the evidence column past
+    # GitHub's article width); the appendix has each in full beside its item.
+    full = [(i.id, md.code(h, in_table=True)) for i in items for h in md.full_hashes(i.evidence)]
+    if full:
+        lines += ["", md.heading(2, "Appendix: full hashes"), "",
+                  md.table(["#", "SHA-256"], full)]
     return "\n".join(lines) + "\n"
 
 

@@ -28,8 +28,11 @@ __all__ = [
     "cell",
     "code",
     "fence",
+    "full_hashes",
     "heading",
     "link",
+    "short_hash",
+    "shorten_hashes",
     "table",
     "text",
 ]
@@ -97,6 +100,27 @@ def code(value: object, *, in_table: bool = False) -> Markdown:
 def link(label: object, target: str) -> Markdown:
     """A relative link; the label is escaped, the target percent-encoded (spaces, parentheses)."""
     return Markdown(f"[{text(label)}]({quote(target, safe='/#.-_~:@')})")
+
+
+def short_hash(value: object, length: int = 12) -> str:
+    """A hash's first ``length`` characters and an ellipsis, for main tables and prose; the
+    document's appendix carries the whole value."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= length + 1 else text[:length] + "…"
+
+
+_LONG_HEX = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{12})[0-9a-fA-F]{20,}(?![0-9a-fA-F])")
+_FULL_HEX = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{32,}(?![0-9a-fA-F])")
+
+
+def shorten_hashes(value: object) -> str:
+    """Every long hex run (a SHA-256) in ``value`` cut to 12 characters and an ellipsis."""
+    return _LONG_HEX.sub(lambda m: m.group(1) + "…", "" if value is None else str(value))
+
+
+def full_hashes(value: object) -> list[str]:
+    """The long hex runs :func:`shorten_hashes` would cut, whole, for an appendix."""
+    return _FULL_HEX.findall("" if value is None else str(value))
 
 
 def heading(level: int, title: str) -> str:

@@ -117,6 +117,12 @@ def _reconciliation(period: Period, closed: Snapshot) -> dict[str, Any] | None:
             "status": w.get("status"), "eligibility": w.get("eligibility"),
             "acked": bool(w.get("acks")), "ack_state": _ack_state(w),
             "both_inputs": bool(lead and partner), "diff": w.get("diff"),
+            "skip_reason": w.get("skip_reason"),
+            "evidence_ids": list(w.get("evidence_ids") or ()),
+            "override_audit_ids": list(w.get("override_audit_ids") or ()),
+            "waiver_audit_ids": sorted({f.waived_by for f in closed.result.findings
+                                        if f.waived_by and w.get("job_run_id")
+                                        and f.subject == w.get("job_run_id")}),
         })
     return {"policy_version": section.get("policy_version"), "state": section.get("state"),
             "missed_windows": section.get("missed_windows", []), "weeks": weeks}
@@ -174,11 +180,13 @@ def render_readback(data: dict[str, Any]) -> str:
                  empty="No backup promotes in this window."),
     ]
     if fatigue["promotes"]:
-        lines += ["", "Audit anchors of these promotes:", "",
+        lines += ["", "Audit anchors of these promotes (hashes shortened; in full in the "
+                  "appendix):", "",
                   md.table(["promote_event_id", "promoted_at_dt_utc", "trigger_evidence_ref",
                             "policy_version_at_time"],
                            [(p["promote_event_id"], p["promoted_at_dt_utc"],
-                             p["trigger_evidence_ref"], p["policy_version_at_time"])
+                             md.Markdown(md.cell(md.shorten_hashes(p["trigger_evidence_ref"]))),
+                             p["policy_version_at_time"])
                             for p in fatigue["promotes"]])]
     rungs = fatigue["rungs"]
     lines += [
@@ -211,11 +219,49 @@ def render_readback(data: dict[str, Any]) -> str:
     lines += _render_reconciliation(data["reconciliation"])
     if data["addendum"] is not None:
         lines += _render_addendum(data["addendum"])
+    lines += _render_appendix(data)
     return "\n".join(lines) + "\n"
 
 
-def _short(value: str | None) -> str:
-    return value or "missing"
+def _render_appendix(data: dict[str, Any]) -> list[str]:
+    """Full values of every hash the tables above shorten, one per row (two columns, so that a
+    whole SHA-256 fits GitHub's article width beside the id it belongs to)."""
+    rows: list[tuple[object, object]] = []
+    for p in data["fatigue"]["promotes"]:
+        for full in md.full_hashes(p.get("trigger_evidence_ref")):
+            rows.append((md.Markdown(f"{md.cell(p['promote_event_id'])}<br>"
+                                     "trigger_evidence_ref"), md.code(full, in_table=True)))
+    recon = data["reconciliation"]
+    for w in (recon or {}).get("weeks", ()):
+        for side in ("leadership", "partner"):
+            value = w.get(f"{side}_ingest_hash")
+            if value:
+                rows.append((md.Markdown(f"{md.cell(w['job_run_id'])}<br>{side} ingest_hash"),
+                             md.code(value, in_table=True)))
+    if not rows:
+        return []
+    return ["", md.heading(2, "Appendix: full hashes"), "",
+            md.table(["Of", "Value"], rows)]
+
+
+def _hashes(week: dict[str, Any]) -> md.Markdown:
+    parts = []
+    for side in ("leadership", "partner"):
+        value = week[f"{side}_ingest_hash"]
+        shown = md.code(md.shorten_hashes(value), in_table=True) if value else "**missing**"
+        parts.append(f"{side} {shown}")
+    return md.Markdown("<br>".join(parts))
+
+
+def _audit(week: dict[str, Any]) -> md.Markdown:
+    """The ids that changed the week: skip reason, evidence, override and waiver audit ids."""
+    parts = []
+    if week.get("skip_reason"):
+        parts.append(f"skip_reason {md.code(week['skip_reason'], in_table=True)}")
+    for label, key in (("evidence", "evidence_ids"), ("override", "override_audit_ids"),
+                       ("waiver", "waiver_audit_ids")):
+        parts += [f"{label} {md.code(v, in_table=True)}" for v in week.get(key) or ()]
+    return md.Markdown("<br>".join(parts))
 
 
 def _render_reconciliation(recon: dict[str, Any] | None) -> list[str]:
@@ -224,16 +270,18 @@ def _render_reconciliation(recon: dict[str, Any] | None) -> list[str]:
         return [*lines, "No reconciliation inputs are configured."]
     lines += [
         f"Reconciliation policy {md.text(recon['policy_version'])}; governance state at window "
-        f"close: **{md.text(recon['state'])}**. Each week names both ingest hashes so a replay "
-        "can prove the leadership and the partner inputs existed for the acked week.",
+        f"close: **{md.text(recon['state'])}**. Each week names both ingest hashes (shortened "
+        "here, in full in the appendix) so a replay can prove the leadership and the partner "
+        "inputs existed for the acked week; the audit ids are the evidence, overrides, waivers "
+        "and skip reasons that changed the week.",
         "",
-        md.table(["job_run_id", "Window", "epsilon_policy_version", "Leadership ingest_hash",
-                  "Partner ingest_hash", "Status", "Ack state", "Both inputs"],
-                 [(w["job_run_id"] or "(no row)",
-                   f"{w['start_inclusive']} to {w['end_exclusive']}",
-                   w["epsilon_policy_version"] or "", _short(w["leadership_ingest_hash"]),
-                   _short(w["partner_ingest_hash"]), w["status"], w["ack_state"],
-                   "yes" if w["both_inputs"] else "no")
+        md.table(["Week (start to end)", "job_run_id", "Status", "Ack state", "Audit ids",
+                  "Ingest hashes"],
+                 [(md.Markdown(f"{md.cell(w['start_inclusive'][:10])} to "
+                               f"{md.cell(w['end_exclusive'][:10])}"),
+                   md.Markdown(f"{md.cell(w['job_run_id'] or '(no row)')}<br>epsilon "
+                               f"{md.cell(w['epsilon_policy_version'] or 'none')}"),
+                   w["status"], w["ack_state"], _audit(w), _hashes(w))
                   for w in recon["weeks"]],
                  empty="No scheduled week starts in this window."),
     ]

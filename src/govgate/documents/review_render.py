@@ -57,10 +57,10 @@ def render_review(data: dict[str, Any], grid: Grid, proposal: Proposal | None,
         "",
         md.heading(2, "Per-signer month rollup"),
         "",
-        md.table(["signer", "red days", "amber days", "recovering days", "green days",
+        md.table(["signer", "days red · amber · recovering · green",
                   "peak breached_count_14d", "peak pending_acks_now", "pending at close",
                   "class at close"],
-                 [(s["signer_id"], *(s["days"][c] for c in _CLASSES),
+                 [(s["signer_id"], " · ".join(str(s["days"][c]) for c in _CLASSES),
                    s["peak_breached_count_14d"], s["peak_pending_acks_now"],
                    s["pending_at_close"], s["class_at_close"] or "—") for s in data["signers"]],
                  empty="No heat-map refresh in this month (no signer_ack_event data)."),
@@ -77,11 +77,13 @@ def _history(data: dict[str, Any]) -> list[str]:
         "",
         md.heading(2, "Promote history"),
         "",
-        md.table(["promote_event_id", "owner_route", "trigger_type", "primary → promoted",
-                  "promoted_at_dt_utc", "reverted_at_dt_utc", "ended by", "duration (days)"],
-                 [(p["promote_event_id"], p["owner_route"], p["trigger_type"],
+        md.table(["promote_event_id<br>owner_route · trigger_type", "primary → promoted",
+                  "promoted_at_dt_utc<br>reverted_at_dt_utc", "ended by", "duration (days)"],
+                 [(md.Markdown(f"{md.cell(p['promote_event_id'])}<br>"
+                               f"{md.cell(p['owner_route'])} · {md.cell(p['trigger_type'])}"),
                    f"{p.get('primary_signer', '')} → {p['promoted_signer']}",
-                   p["promoted_at_dt_utc"], p["reverted_at_dt_utc"] or "open",
+                   md.Markdown(f"{md.cell(p['promoted_at_dt_utc'])}<br>"
+                               f"{md.cell(p['reverted_at_dt_utc'] or 'open')}"),
                    p.get("revert_kind") or "—", p["duration_days"]) for p in data["promotes"]],
                  empty="No backup promote was in effect this month."),
         "",
@@ -131,10 +133,10 @@ def _cross_reference(xref: dict[str, Any]) -> list[str]:
                   "a hot dimension (`hot` or `structural_red`) is the first backup-promote "
                   "candidate and is listed first.", ""]
     lines.append(md.table(
-        ["priority", "owner_route", "signer", "role", "red/amber days", "class at close",
+        ["priority", "owner_route", "signer (role)", "red/amber days, class at close",
          "hot dimensions", "dimensions (trend)"],
-        [(_PRIORITY[r["priority"]], r["owner_route"], r["signer_id"], r["role"],
-          r["red_amber_days"], r["class_at_close"] or "—", ", ".join(r["hot_dimensions"]),
+        [(_PRIORITY[r["priority"]], r["owner_route"], f"{r['signer_id']} ({r['role']})",
+          f"{r['red_amber_days']}, {r['class_at_close'] or '—'}", ", ".join(r["hot_dimensions"]),
           ", ".join(f"{d['dimension_id']} ({d['trend']})" for d in r["dimensions"]))
          for r in xref["rows"]],
         empty="No route to cross-reference (no backup_owner_policy in force)."))
@@ -174,10 +176,12 @@ def _proposal(proposal: Proposal | None) -> list[str]:
         lines += ["", "Decisions for the team lead:", ""]
         lines += md.bullets(md.text(d) for d in proposal.decisions)
     lines += ["", md.heading(3, "backup_owner_policy_history"), "",
-              md.table(["policy_version", "status", "approved_dt_utc", "approved_by",
+              md.table(["policy_version", "status", "approved_dt_utc<br>approved_by",
                         "signed_ack", "previous_version", "changes"],
-                       [(h["policy_version"], h.get("status", "approved"), h["approved_dt_utc"],
-                         h["approved_by"], h["signed_ack"], h["previous_version"] or "—",
+                       [(h["policy_version"], h.get("status", "approved"),
+                         md.Markdown(f"{md.cell(h['approved_dt_utc'])}<br>by "
+                                     f"{md.cell(h['approved_by'])}"),
+                         h["signed_ack"], h["previous_version"] or "—",
                          "; ".join(f"{c['owner_route'] or '(policy)'} {c['field']}"
                                    for c in h["changes"]) or "—")
                         for h in proposal.history])]

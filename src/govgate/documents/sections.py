@@ -32,8 +32,8 @@ def fatigue_section(section: Any, result: GateResult, context: ReportContext) ->
         "### Signer fatigue heat-map",
         "",
         f"Refresh {md.code(section.get('refresh'))}, snapshot hash "
-        f"{md.code(section.get('snapshot_hash'))}. The same picture as SVG: `heatmap.svg` in "
-        "the output folder.",
+        f"{md.code(md.short_hash(section.get('snapshot_hash')))} (in full in the appendix). "
+        "The same picture as SVG: `heatmap.svg` in the output folder.",
         "",
         md.table(["red", "amber", "recovering", "green"],
                  [[counts.get(c, 0) for c in _CLASSES]]),

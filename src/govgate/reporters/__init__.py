@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from ..config import Config
     from ..model import GateResult
+    from .terminal import TerminalOptions
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,15 @@ class ReportContext:
 
     config: Config
     output: Path
+    #: Width, colour and verbosity of the terminal report (None: 80 columns, plain, normal).
+    terminal: TerminalOptions | None = None
+    #: The environment that says where the repository lives on GitHub (None: ``os.environ``).
+    environ: Mapping[str, str] | None = None
+
+    def env(self) -> Mapping[str, str]:
+        import os
+
+        return os.environ if self.environ is None else self.environ
 
     def relpath(self, path: str) -> str:
         """An input path as the repository sees it (relative to the config's folder)."""

@@ -143,6 +143,38 @@ def location_of(finding: Finding, context: ReportContext) -> RepoLocation:
     return RepoLocation(repo_path(context.relpath(loc.path)), loc.line)
 
 
+def repo_prefix(context: ReportContext) -> str:
+    """The configuration's folder inside the checked-out repository ("" at its root or when
+    ``GITHUB_WORKSPACE`` does not say where the repository is)."""
+    from pathlib import Path
+
+    workspace = context.env().get("GITHUB_WORKSPACE", "")
+    if not workspace:
+        return ""
+    base, root = context.config.base.resolve(), Path(workspace).resolve()
+    if not base.is_relative_to(root):
+        return ""
+    rel = base.relative_to(root).as_posix()
+    return "" if rel == "." else rel
+
+
+def source_url(where: RepoLocation, context: ReportContext) -> str | None:
+    """A link to the file and line on GitHub at the commit being checked, when the run is on
+    GitHub (``GITHUB_SERVER_URL``, ``GITHUB_REPOSITORY`` and ``GITHUB_SHA`` set), else None."""
+    from urllib.parse import quote
+
+    env = context.env()
+    server, repo, sha = (env.get(k, "").strip() for k in
+                         ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"))
+    if not (server and repo and sha) or not server.startswith(("https://", "http://")):
+        return None
+    prefix = repo_prefix(context)
+    path = f"{prefix}/{where.path}" if prefix else where.path
+    anchor = f"#L{where.line}" if where.line is not None else ""
+    return (f"{server.rstrip('/')}/{quote(repo, safe='/')}/blob/{quote(sha, safe='')}/"
+            f"{quote(path, safe='/')}{anchor}")
+
+
 def verdict(result: GateResult) -> str:
     return "pass" if result.passed else "blocked"
 

@@ -143,7 +143,7 @@ def table_with(text: str, headers: list[str]) -> Table:
 def assert_tables(text: str, expected: list[tuple[list[str], int]]) -> None:
     """Exactly these tables, in this order: header cells and body-row counts."""
     found = [(t.headers, len(t.rows)) for t in tables(text)]
-    assert found == expected
+    assert found == expected, found
     for table in tables(text):
         for row in table.rows:
             assert len(row) == len(table.headers), row

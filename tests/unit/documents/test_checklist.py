@@ -14,6 +14,7 @@ import yaml
 from tests.unit.documents import gfm
 
 from govgate.config import Config, load_config
+from govgate.documents import md
 from govgate.documents.checklist import ITEMS, evaluate_checklist, render_checklist
 from govgate.documents.snapshots import evaluate_at
 
@@ -120,5 +121,8 @@ def test_markdown(scenario: Config, docs_pm: pluggy.PluginManager) -> None:
     items = evaluate_checklist(evaluate_at(scenario, docs_pm, AS_OF))
     text = render_checklist(items, "2026-11-20T00:00:00Z")
     gfm.assert_tables(text, [(["#", "item", "status", "evidence"], 8),
-                             (["#", "item", "status", "evidence"], 5)])
+                             (["#", "item", "status", "evidence"], 5), (["#", "SHA-256"], 2)])
     assert "9 pass, 0 fail, 4 not applicable" in text
+    # A snapshot hash is short in the evidence column and whole in the appendix.
+    digest = next(h for i in items for h in md.full_hashes(i.evidence))
+    assert f"{digest[:12]}…" in text and f"`{digest}`" in text

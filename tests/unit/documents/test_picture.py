@@ -22,8 +22,14 @@ def sections(**series: str) -> tuple[dict[str, Any], dict[str, Any]]:
         s: [LETTERS[c] for c in letters] for s, letters in series.items()}}}
     promote = {"promotes": [{
         "owner_route": "publish_gate", "primary_signer": "alex", "promoted_signer": "pat",
+        "trigger_type": "pending_acks_aged", "promote_event_id": "bpe-1",
         "promoted_at_dt_utc": "2026-10-05T00:00:00Z",
-        "reverted_at_dt_utc": "2026-10-12T09:30:00Z"}]}
+        "reverted_at_dt_utc": "2026-10-12T09:30:00Z"}],
+        "decisions": [{"option": "freeze_gate", "owner_route": "publish_gate",
+                       "decided_at": "2026-10-07T08:00:00Z", "lifted_at": "2026-10-09T10:00:00Z",
+                       "decided_by": "sam", "cert_window_ids": ["quest-holiday-2026"]},
+                      {"option": "tertiary_backup", "owner_route": "faq_rewrite",
+                       "decided_at": "2026-10-08T08:00:00Z"}]}
     return fatigue, promote
 
 
@@ -57,6 +63,8 @@ def test_colour_is_never_the_only_carrier() -> None:
     marks = {cls: style[1] for cls, style in CLASS_STYLE.items()} | {"none": NONE_STYLE[1]}
     for group in root.iter(f"{SVG}g"):
         rect, text = group.find(f"{SVG}rect"), group.find(f"{SVG}text")
+        if rect is not None and rect.get("data-signer") is None:
+            continue  # an owner route's lane (tested below)
         assert rect is not None and text is not None and text.text
         assert text.text.startswith(marks[rect.get("data-class") or ""])
         assert group.find(f"{SVG}title") is not None  # a tooltip names signer, day, class
@@ -72,7 +80,8 @@ def test_palette_legend_no_script_and_promote_marks() -> None:
     legend = {r.get("data-legend"): r.get("fill") for r in root.iter(f"{SVG}rect")
               if r.get("data-legend")}
     assert legend == {"red": "#D55E00", "amber": "#E69F00", "recovering": "#56B4E9",
-                      "green": "#009E73", "none": "#EEEEEE"}  # Okabe-Ito
+                      "green": "#009E73", "none": "#EEEEEE",  # Okabe-Ito
+                      "freeze": "url(#freeze-hatch)"}
     marked = {(r.get("data-signer"), r.get("data-day")[:10], r.get("data-mark"))  # type: ignore[index]
               for r in cells(svg) if r.get("data-mark")}
     assert marked == {("alex", "2026-10-05", "promote"), ("pat", "2026-10-05", "promote"),
@@ -103,3 +112,27 @@ def test_emoji_grid_is_one_table_row_per_signer() -> None:
     assert alex[1].replace(" ", "").startswith("🟢🟢🟢🟢🔶🟥")
     assert (alex[2], alex[3], alex[4]) == ("7", "1", "▲ 10-05, ▼ 10-12")
     assert by_signer["pat"][1].startswith("⬜⬜")
+
+
+def test_each_mark_names_its_route_the_promote_its_trigger_and_freezes_show() -> None:
+    svg = svg_of(grid_from_sections(*sections(**SERIES)))
+    root = ET.fromstring(svg)
+    lane = {(r.get("data-route"), r.get("data-day", "")[:10]): r for r in root.iter(f"{SVG}rect")
+            if r.get("data-route")}
+    # Only the route that had a promote, a revert or a freeze gets a lane.
+    assert {route for route, _ in lane} == {"publish_gate"}
+    assert lane[("publish_gate", "2026-10-05")].get("data-lane-mark") == "promote"
+    assert lane[("publish_gate", "2026-10-12")].get("data-lane-mark") == "revert"
+    frozen = sorted(day for (_, day), r in lane.items() if r.get("data-freeze") == "yes")
+    assert frozen == ["2026-10-07", "2026-10-08", "2026-10-09"]
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "▲P" in texts and "▼" in texts and texts.count("F") == 3  # letters, not colour only
+    assert "trigger pending_acks_aged" in svg and "quest-holiday-2026" in svg
+
+
+def test_a_freeze_still_holding_runs_to_the_last_day() -> None:
+    fatigue, promote = sections(**SERIES)
+    promote["decisions"][0]["lifted_at"] = None
+    grid = grid_from_sections(fatigue, promote)
+    ((first, last, detail),) = grid.freezes["publish_gate"]
+    assert (first, last) == (6, len(DAYS) - 1) and "not lifted" in detail

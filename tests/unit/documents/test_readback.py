@@ -20,8 +20,8 @@ from govgate.model import Finding, GateResult, GovernanceState, LedgerRecord, Se
 Q4 = periods.quarter("2026-Q4")
 CLOSE = datetime(2026, 11, 20, tzinfo=UTC)
 TEMPLATE = ["Owner route", "Trigger type", "Promoted to", "Duration (days)", "Reverted"]
-RECON = ["job_run_id", "Window", "epsilon_policy_version", "Leadership ingest_hash",
-         "Partner ingest_hash", "Status", "Ack state", "Both inputs"]
+RECON = ["Week (start to end)", "job_run_id", "Status", "Ack state", "Audit ids",
+         "Ingest hashes"]
 HASH = "ab" * 32
 
 
@@ -104,7 +104,7 @@ def test_template_fields_in_order() -> None:
     order = ["### Backup promotes this window", "### Escalation rung events",
              "### Heat-map snapshot at window close"]
     assert [text.index(h) for h in order] == sorted(text.index(h) for h in order)
-    assert f"Heat-map snapshot hash: `{HASH}`" in text
+    assert f"Heat-map snapshot hash: `{HASH}`" in text  # the one hash the partner recomputes
 
 
 def test_promotes_of_the_window_only() -> None:
@@ -133,12 +133,31 @@ def test_four_row_snapshot_table() -> None:
 def test_reconciliation_weeks_with_both_hashes_and_ack_state() -> None:
     data, text = packet()
     table = gfm.table_with(text, RECON)
-    assert [r[0] for r in table.rows] == ["recon-2026-W41", "(no row)"]
+    assert [r[1] for r in table.rows] == ["recon-2026-W41epsilon 1.1.0", "(no row)epsilon none"]
     acked = table.rows[0]
-    assert acked[3] == acked[4] == f"sha256:{HASH}"
-    assert acked[6] == "acked ack-1 by alex at 2026-10-13T09:00:00Z"
-    assert acked[7] == "yes" and table.rows[1][7] == "no"
+    short = f"sha256:{HASH[:12]}…"
+    assert acked[5] == f"leadership {short}partner {short}"
+    assert acked[3] == "acked ack-1 by alex at 2026-10-13T09:00:00Z"
+    assert table.rows[1][5] == "leadership missingpartner missing"
     assert data["reconciliation"]["weeks"][0]["acked"] is True
+    # The full hashes are in the appendix, beside the run they belong to.
+    appendix = gfm.table_with(text, ["Of", "Value"])
+    assert ["recon-2026-W41partner ingest_hash", f"sha256:{HASH}"] in appendix.rows
+
+
+def test_weeks_carry_the_audit_ids_that_changed_them() -> None:
+    weeks = [{**window("2026-10-05T00:00:00Z", "2026-10-12T00:00:00Z", "recon-2026-W41", []),
+              "evidence_ids": ["EV-1"], "override_audit_ids": ["AUD-2"]},
+             {**window("2026-10-12T00:00:00Z", "2026-10-19T00:00:00Z", None, []),
+              "skip_reason": "maintenance"}]
+    sections = {**SECTIONS, "reconciliation": {**SECTIONS["reconciliation"], "windows": weeks}}
+    waived = Finding("reconcile.status-mismatch", "recon-2026-W41", Severity.ERROR, "m",
+                     waived_by="WAIVE-3")
+    data = build_readback(Q4, snapshot(Q4.start, {}), snapshot(CLOSE, sections, (waived,)),
+                          "ledger.jsonl")
+    table = gfm.table_with(render_readback(data), RECON)
+    assert table.rows[0][4] == "evidence EV-1override AUD-2waiver WAIVE-3"
+    assert table.rows[1][4] == "skip_reason maintenance"
 
 
 def test_red_state_adds_the_addendum() -> None:
@@ -182,5 +201,6 @@ def test_scenario_readback(scenario: Config, docs_pm: pluggy.PluginManager) -> N
         "freeze_gate:bpe-freeze_bypass-20261013T000000Z:20261013T080000Z"]
     gfm.assert_tables(text, [(TEMPLATE, 4), (["promote_event_id", "promoted_at_dt_utc",
                                               "trigger_evidence_ref", "policy_version_at_time"], 4),
-                             (["Classification", "Signers"], 4), (RECON, 6)])
+                             (["Classification", "Signers"], 4), (RECON, 6),
+                             (["Of", "Value"], 8)])
     assert data["addendum"]["missed_windows"] == ["recon-2026-W45", "window@2026-11-09T00:00:00Z"]

@@ -78,7 +78,7 @@ def test_tired_signer_guarding_a_hot_dimension_first(review: Review) -> None:
     assert alex["priority"] == 1 and alex["hot_dimensions"] == ["tuple-drift-steam"]
     assert review.data["cross_reference"]["board_as_of"] == "2026-10-30T00:00:00Z"
     table = gfm.table_with(review.markdown, [
-        "priority", "owner_route", "signer", "role", "red/amber days", "class at close",
+        "priority", "owner_route", "signer (role)", "red/amber days, class at close",
         "hot dimensions", "dimensions (trend)"])
     assert table.rows[0][0] == "1 · tired signer, hot dimension"
 
@@ -111,9 +111,9 @@ def test_history_is_kept_with_the_proposal_last(review: Review) -> None:
     assert [(h["policy_version"], h.get("status", "approved")) for h in history] == [
         ("1.0.0", "approved"), ("1.1.0", "approved"), ("1.2.0", "proposed")]
     assert history[-1]["previous_version"] == "1.1.0"
-    table = gfm.table_with(review.markdown, ["policy_version", "status", "approved_dt_utc",
-                                             "approved_by", "signed_ack", "previous_version",
-                                             "changes"])
+    table = gfm.table_with(review.markdown, ["policy_version", "status",
+                                             "approved_dt_utcapproved_by", "signed_ack",
+                                             "previous_version", "changes"])
     assert [r[1] for r in table.rows] == ["approved", "approved", "proposed"]
     assert "```diff" in review.markdown
 

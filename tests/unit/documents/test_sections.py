@@ -30,8 +30,8 @@ PROMOTE = {"policy_version": "1.0.0",
 def test_summary_shows_picture_and_promotes(tmp_path: Path) -> None:
     text = markdown.render(make_result(sections={"fatigue": FATIGUE, "promote": PROMOTE}),
                            make_context(tmp_path))
-    assert text.startswith("## govgate: ❌ gate blocked")
-    order = ["| | severity |", "### Signer fatigue heat-map", "### Backup promotes",
+    assert text.startswith("## ❌ govgate: publish is blocked")
+    order = ["### Findings", "### Signer fatigue heat-map", "### Backup promotes",
              "### Artifacts"]
     assert [text.index(x) for x in order] == sorted(text.index(x) for x in order)
     grid = gfm.table_with(text, ["signer", "daily refreshes 2026-11-18 → 2026-11-20 (oldest "
