@@ -59,20 +59,29 @@ def month_refreshes(history: Sequence[Refresh], period: Period,
 
 
 def _rollup(refreshes: Sequence[Refresh]) -> list[dict[str, Any]]:
-    signers = sorted({s for r in refreshes for s in r.classification})
+    # One pass over the month's rows: linear in signers x days, never signers x rows.
+    classes: dict[str, Counter[str]] = {}
+    peak_breached: dict[str, int] = {}
+    peak_pending: dict[str, int] = {}
+    for refresh in refreshes:
+        for signer, state in refresh.classification.items():
+            classes.setdefault(signer, Counter())[state] += 1
+        for row in refresh.rows:
+            signer = row.signer_id
+            peak_breached[signer] = max(peak_breached.get(signer, 0), row.breached_count_14d)
+            peak_pending[signer] = max(peak_pending.get(signer, 0), row.pending_acks_now)
     last = refreshes[-1] if refreshes else None
+    final = {row.signer_id: row for row in last.rows} if last else {}
     out = []
-    for signer in signers:
-        classes = Counter(r.classification[signer] for r in refreshes
-                          if signer in r.classification)
-        rows = [row for r in refreshes for row in r.rows if row.signer_id == signer]
-        final = next((row for row in last.rows if row.signer_id == signer), None) if last else None
+    for signer in sorted(classes):
+        counted = classes[signer]
+        at_close = final.get(signer)
         out.append({
             "signer_id": signer,
-            "days": {c: classes.get(c, 0) for c in CLASS_STYLE},
-            "peak_breached_count_14d": max((row.breached_count_14d for row in rows), default=0),
-            "peak_pending_acks_now": max((row.pending_acks_now for row in rows), default=0),
-            "pending_at_close": final.pending_acks_now if final else 0,
+            "days": {c: counted.get(c, 0) for c in CLASS_STYLE},
+            "peak_breached_count_14d": peak_breached.get(signer, 0),
+            "peak_pending_acks_now": peak_pending.get(signer, 0),
+            "pending_at_close": at_close.pending_acks_now if at_close else 0,
             "class_at_close": last.classification.get(signer) if last else None,
         })
     return out
