@@ -151,6 +151,13 @@ def validate_file(path: Path, kind: str | None, cwd: Path | None = None) -> tupl
             return "skip", "no [tool.govgate] section"
         validate(section, "config", source)
         return "ok", "config ([tool.govgate])"
+    if kind == "signer_ack_event":
+        # The heat-map's own streaming loader, so validate refuses exactly what check refuses
+        # (duplicate ids, an ack before its request, derived columns that disagree, ...).
+        from ..fatigue.events import load_events
+
+        log = load_events(real, source=source, pending=False)
+        return "ok", f"{kind}, {log.event_count} rows"
     if _is_table_schema(schema):
         rows = read_table(data, source, kind)
         return "ok", f"{kind}, {len(rows)} rows"
