@@ -106,7 +106,12 @@ def infer_kind(path: Path, data: bytes) -> str | None:
     if path.suffix not in (".yaml", ".yml", ".json", ".csv"):
         return None
     if path.suffix != ".csv":
-        value = parse_document(data, str(path)).data
+        try:
+            value = parse_document(data, str(path)).data
+        except GovgateError as exc:
+            if _foreign_yaml(exc, data):
+                return None
+            raise
         if isinstance(value, dict) and isinstance(value.get("kind"), str) \
                 and value["kind"] in schema_kinds():
             return str(value["kind"])
@@ -121,6 +126,17 @@ def infer_kind(path: Path, data: bytes) -> str | None:
         named = [k for k in candidates if k.split("_")[0] in path.stem.lower()]
         candidates = named if len(named) == 1 else candidates
     return candidates[0] if len(candidates) == 1 else None
+
+
+def _foreign_yaml(error: GovgateError, data: bytes) -> bool:
+    """Whether a strict-parse failure is only YAML 1.1 reading a key as a boolean or number
+    (GitHub workflows' ``on:``) in a file that declares no govgate ``kind``: such a file is
+    someone else's, and the pre-commit hook must skip it rather than fail the commit."""
+    import re
+
+    if not error.message.startswith("key ") or not error.message.endswith("is not text: quote it"):
+        return False
+    return re.search(rb"^kind\s*:", data, re.MULTILINE) is None
 
 
 def validate_file(path: Path, kind: str | None, cwd: Path | None = None) -> tuple[str, str]:

@@ -70,6 +70,27 @@ class RouteRule:
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptedOverlap:
+    """A team's documented acceptance of one person on several routes (who, why, until when).
+
+    While in force the cross-route audit reports that person once as accepted (info), not as a
+    warning; from ``until`` on (exclusive) the warning is back.
+    """
+
+    signer_id: str
+    accepted_by: str
+    reason: str
+    until: datetime
+    #: The routes the acceptance covers; empty: whatever routes the policy names the person on.
+    routes: tuple[str, ...] = ()
+    location: Location | None = field(default=None, compare=False)
+
+    def covers(self, routes: set[str], at: datetime | None) -> bool:
+        in_time = at is None or at < self.until
+        return in_time and (not self.routes or routes <= set(self.routes))
+
+
+@dataclass(frozen=True, slots=True)
 class BackupOwnerPolicy:
     """One version of ``kind: backup_owner_policy``."""
 
@@ -83,6 +104,8 @@ class BackupOwnerPolicy:
     thresholds: Thresholds = field(default_factory=Thresholds)
     #: Who is paged at rung 2; ``approved_by`` when not set.
     team_lead: str | None = None
+    #: Cross-route overlaps the team accepts (see :class:`AcceptedOverlap`).
+    accepted_overlaps: tuple[AcceptedOverlap, ...] = ()
     source: str = "<policy>"
     location: Location | None = field(default=None, compare=False)
 
