@@ -202,7 +202,6 @@ def test_install_then_check(red: Project, tmp_path: Path) -> None:
     action = tmp_path / "action"
     shutil.copytree(REPO / "src", action / "src",
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    shutil.copytree(REPO / "scripts", action / "scripts")
     for name in ("action.yml", "pyproject.toml", "README.md", "LICENSE"):
         if (REPO / name).is_file():
             shutil.copy(REPO / name, action / name)

@@ -1,0 +1,94 @@
+"""Inter-process file locks that work on POSIX (``fcntl.flock``) and on Windows (``msvcrt``).
+
+Studios run govgate from pre-commit on Windows, so the ledger cannot rely on ``fcntl`` alone.
+This is the one place that knows the difference: a lock is held on a separate lock file for
+the duration of a ``with`` block and released when its descriptor closes.
+
+Windows has no shared byte-range lock through ``msvcrt``: a shared request takes the exclusive
+lock there, so readers wait for each other too. That is slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["file_lock", "is_windows"]
+
+#: Seconds between attempts while another process holds the lock (Windows only: flock blocks).
+POLL_SECONDS = 0.05
+
+
+def is_windows() -> bool:
+    """Whether to use ``msvcrt`` (read at each call, so tests can pretend to be Windows)."""
+    return os.name == "nt" or sys.platform == "win32"
+
+
+def _flags(create: bool) -> int:
+    # O_CLOEXEC does not exist on Windows; descriptors are not inherited there by default.
+    flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    return flags | os.O_CREAT if create else flags
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, *, exclusive: bool, create: bool = True) -> Iterator[bool]:
+    """Hold a lock on ``path`` while the block runs.
+
+    :param exclusive: An exclusive (writer) lock, else a shared (reader) one.
+    :param create: Create the lock file when missing. With ``create=False`` a missing lock
+        file means no writer has ever run: the block runs unlocked and gets False.
+    :returns: (yields) True when a lock is held.
+    """
+    try:
+        fd = os.open(path, _flags(create), 0o644)
+    except FileNotFoundError:
+        if create:
+            raise
+        yield False
+        return
+    try:
+        if is_windows():
+            _lock_windows(fd)
+        else:
+            _lock_posix(fd, exclusive)
+        yield True
+    finally:
+        if is_windows():
+            _unlock_windows(fd)
+        os.close(fd)  # closing releases a flock
+
+
+def _lock_posix(fd: int, exclusive: bool) -> None:
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+
+
+def _msvcrt() -> Any:
+    import msvcrt  # Windows only; mypy on Linux does not know its functions
+
+    return msvcrt
+
+
+def _lock_windows(fd: int) -> None:
+    msvcrt = _msvcrt()
+    os.lseek(fd, 0, os.SEEK_SET)
+    # LK_LOCK gives up after ten seconds; a govgate run may hold the lock longer, so poll.
+    while True:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return
+        except OSError:
+            time.sleep(POLL_SECONDS)
+
+
+def _unlock_windows(fd: int) -> None:
+    msvcrt = _msvcrt()
+    with contextlib.suppress(OSError):  # not locked (the lock attempt itself failed)
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
