@@ -199,11 +199,9 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _fsync_dir(directory: Path) -> None:
-    dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    from .locking import fsync_dir
+
+    fsync_dir(directory)
 
 
 def _make_parents(directory: Path) -> None:
@@ -299,7 +297,9 @@ class Ledger:
             raise GovgateError(f"cannot write: {reason}", source=str(self.path)) from None
 
     def _append_locked(self, batch: list[LedgerRecord]) -> list[LedgerRecord]:
-        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC
+        from .locking import cloexec
+
+        flags = os.O_RDWR | os.O_APPEND | cloexec()
         try:
             fd: int | None = os.open(self.path, flags)
         except FileNotFoundError:

@@ -1,8 +1,9 @@
-"""Inter-process file locks that work on POSIX (``fcntl.flock``) and on Windows (``msvcrt``).
+"""The ledger's file primitives that differ between POSIX and Windows: locks, fsync of a folder.
 
-Studios run govgate from pre-commit on Windows, so the ledger cannot rely on ``fcntl`` alone.
-This is the one place that knows the difference: a lock is held on a separate lock file for
-the duration of a ``with`` block and released when its descriptor closes.
+Studios run govgate from pre-commit on Windows, so the ledger cannot rely on ``fcntl``,
+``O_CLOEXEC`` or ``O_DIRECTORY``. This is the one place that knows the difference. A lock is
+held on a separate lock file for the duration of a ``with`` block and released when its
+descriptor closes (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows).
 
 Windows has no shared byte-range lock through ``msvcrt``: a shared request takes the exclusive
 lock there, so readers wait for each other too. That is slower, never wrong.
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["file_lock", "is_windows"]
+__all__ = ["cloexec", "file_lock", "fsync_dir", "is_windows"]
 
 #: Seconds between attempts while another process holds the lock (Windows only: flock blocks).
 POLL_SECONDS = 0.05
@@ -29,9 +30,25 @@ def is_windows() -> bool:
     return os.name == "nt" or sys.platform == "win32"
 
 
+def cloexec() -> int:
+    """``os.O_CLOEXEC``, or 0 on Windows, whose descriptors are not inherited by default."""
+    return int(getattr(os, "O_CLOEXEC", 0))
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a new entry of ``directory`` durable. On Windows a folder cannot be opened for
+    fsync, and NTFS journals its metadata itself: nothing to do there."""
+    if is_windows():
+        return
+    dfd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
 def _flags(create: bool) -> int:
-    # O_CLOEXEC does not exist on Windows; descriptors are not inherited there by default.
-    flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    flags = os.O_RDWR | cloexec() | getattr(os, "O_BINARY", 0)
     return flags | os.O_CREAT if create else flags
 
 
