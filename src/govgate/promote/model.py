@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ..fatigue.model import Thresholds
@@ -106,11 +107,20 @@ class BackupOwnerPolicy:
     team_lead: str | None = None
     #: Cross-route overlaps the team accepts (see :class:`AcceptedOverlap`).
     accepted_overlaps: tuple[AcceptedOverlap, ...] = ()
+    #: Owner routes declared beyond the lesson's four, with their default SLA (``owner_routes``).
+    owner_routes: tuple[tuple[str, Decimal], ...] = ()
     source: str = "<policy>"
     location: Location | None = field(default=None, compare=False)
 
     def route(self, owner_route: str) -> RouteRule | None:
         return next((r for r in self.routes if r.owner_route == owner_route), None)
+
+    def route_slas(self) -> dict[str, Decimal]:
+        """The default ``sla_target_hours`` of every owner route this version knows: the
+        lesson's four and the ones it declares."""
+        from ..fatigue.model import DEFAULT_SLA_TARGET_HOURS
+
+        return {**DEFAULT_SLA_TARGET_HOURS, **dict(self.owner_routes)}
 
     @property
     def pager_target(self) -> str:

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GovgateError
-from ..fatigue.model import Thresholds
+from ..fatigue.model import DEFAULT_SLA_TARGET_HOURS, OWNER_ROUTES, Thresholds
 from ..model import Finding, Location, Severity
 from ..timeutil import format_instant
 from .model import AcceptedOverlap, BackupOwnerPolicy, RouteRule
@@ -35,6 +35,7 @@ __all__ = [
     "cross_route_audit",
     "load_backup_owner_policies",
     "policy_from_doc",
+    "route_slas",
 ]
 
 KIND = "backup_owner_policy"
@@ -132,10 +133,17 @@ def policy_from_doc(policy: PolicyDoc) -> BackupOwnerPolicy:
     :raises GovgateError: On a broken invariant, naming the file, the line and the pointer.
     """
     doc, data = policy.document, policy.data
+    declared = _owner_routes(doc, data.get("owner_routes") or ())
+    known = {**DEFAULT_SLA_TARGET_HOURS, **dict(declared)}
     routes: list[RouteRule] = []
     seen: dict[str, int] = {}
     for index, row in enumerate(data["routes"]):
         name = row["owner_route"]
+        if name not in known:
+            raise _fail(doc, f"/routes/{index}/owner_route",
+                        f"unknown owner_route {name!r}: the lesson's routes are "
+                        f"{', '.join(OWNER_ROUTES)}; declare another under owner_routes "
+                        "(with its sla_target_hours)")
         if name in seen:
             raise _fail(doc, f"/routes/{index}/owner_route",
                         f"duplicate row for owner_route {name!r} (also /routes/{seen[name]})")
@@ -153,9 +161,44 @@ def policy_from_doc(policy: PolicyDoc) -> BackupOwnerPolicy:
         thresholds=parse_thresholds(doc, data.get("thresholds")),
         team_lead=data.get("team_lead"),
         accepted_overlaps=overlaps,
+        owner_routes=declared,
         source=policy.source,
         location=_location(doc, ""),
     )
+
+
+def _owner_routes(doc: Document, items: Sequence[dict[str, Any]],
+                  ) -> tuple[tuple[str, Decimal], ...]:
+    """``owner_routes``: routes beyond the lesson's four, each with its default SLA."""
+    from ..fatigue import pgnumeric
+    from ..fatigue.validate import parse_sla
+
+    out: dict[str, Decimal] = {}
+    for index, item in enumerate(items):
+        ptr = f"/owner_routes/{index}"
+        name = item["owner_route"]
+        if name in DEFAULT_SLA_TARGET_HOURS:
+            raise _fail(doc, f"{ptr}/owner_route",
+                        f"{name!r} is one of the lesson's four routes already (default SLA "
+                        f"{DEFAULT_SLA_TARGET_HOURS[name]} h); declare only new routes")
+        if name in out:
+            raise _fail(doc, f"{ptr}/owner_route", f"owner_route {name!r} is declared twice")
+        raw = item["sla_target_hours"]
+        centi = parse_sla(str(raw)) if not isinstance(raw, bool) else "not a number"
+        if isinstance(centi, str):
+            raise _fail(doc, f"{ptr}/sla_target_hours", centi)
+        out[name] = pgnumeric.to_decimal(centi, 2)
+    return tuple(sorted(out.items()))
+
+
+def route_slas(policies: Sequence[BackupOwnerPolicy]) -> dict[str, Decimal]:
+    """Every owner route any version knows, with its default SLA; where two versions declare
+    the same route, the higher version's SLA applies (one default per route for the whole
+    event history, so the heat-map does not depend on as-of)."""
+    merged: dict[str, Decimal] = dict(DEFAULT_SLA_TARGET_HOURS)
+    for policy in sorted(policies, key=lambda p: p.key):
+        merged.update(policy.owner_routes)
+    return merged
 
 
 def _accepted_overlaps(doc: Document, items: Sequence[dict[str, Any]],
