@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from tests.unit.promote.factories import POLICY_YAML, parse_policy_text
@@ -83,3 +84,29 @@ def test_the_same_person_accepted_twice_is_refused() -> None:
 """
     with pytest.raises(GovgateError, match="accepted twice"):
         parse_policy_text(twice)
+
+
+def test_on_a_project_it_is_recorded_once_and_left_out_of_the_monthly_review(
+        tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import iso, run_cli
+
+    as_of = datetime(2026, 12, 2, 6, 40, 52, tzinfo=UTC)
+    folder = tmp_path / "p"
+    assert run_cli(["init", str(folder), "--as-of", iso(as_of)], tmp_path).code == 0
+    for day in (0, 1):
+        check = run_cli(["check", "--as-of", iso(as_of + timedelta(days=day))], folder)
+        assert check.code == 0, check.err
+    ledger = [json.loads(line) for line in
+              (folder / ".govgate/ledger.jsonl").read_text(encoding="utf-8").splitlines()]
+    accepted = [r for r in ledger if r["kind"] == "overlap_accepted"]
+    assert sorted(r["data"]["signer_id"] for r in accepted) == ["alex", "dana", "morgan", "pat"]
+    review = run_cli(["--as-of", iso(as_of), "review", "--month", "2026-11"], folder)
+    assert review.code == 0 and "several owner-routes" not in review.out
+    policy = folder / "policies/backup-owner-policy-1.0.0.yaml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("until: 2027-05-08T00:00:00Z",
+                                   "until: 2026-11-20T00:00:00Z"), encoding="utf-8")
+    review = run_cli(["--as-of", iso(as_of), "review", "--month", "2026-11"], folder)
+    assert review.out.count("several owner-routes") == 4  # expired: a mistake again
