@@ -91,6 +91,7 @@ def project_files(as_of: datetime) -> dict[str, str]:
     files["governance/fatigue/signer_ack_event.csv"] = _events(refresh)
     files[".github/workflows/govgate.yml"] = WORKFLOW
     files[".pre-commit-config.yaml"] = PRECOMMIT
+    files[".gitignore"] = GITIGNORE
     return files
 
 
@@ -325,6 +326,16 @@ jobs:
         with:
           config: govgate.yaml
           block-on: red
+"""
+
+#: Files a project may already have: ``init`` keeps an existing one instead of refusing.
+OPTIONAL = frozenset({".gitignore"})
+
+GITIGNORE = """\
+# What govgate writes when it runs: reports and artifacts, the local ledger and pager outbox.
+# (A commit must not pick them up: the pre-commit hook would see files change under it.)
+govgate-out/
+.govgate/
 """
 
 PRECOMMIT = """\

@@ -69,6 +69,6 @@ def test_init_check_validate_in_a_fresh_virtual_environment(tmp_path: Path) -> N
     for line in validate.stdout.splitlines()[:-1]:  # "ok    path: detail"; last: a summary
         status, rest = line.split(None, 1)
         verdicts[rest.split(":", 1)[0]] = status
-    not_inputs = {".github/workflows/govgate.yml", ".pre-commit-config.yaml"}
+    not_inputs = {".github/workflows/govgate.yml", ".pre-commit-config.yaml", ".gitignore"}
     assert {f for f, v in verdicts.items() if v == "skip"} == not_inputs, validate.stdout
     assert all(verdicts[f] == "ok" for f in written if f not in not_inputs), validate.stdout

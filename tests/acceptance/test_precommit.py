@@ -139,3 +139,24 @@ def test_validate_checks_the_signer_ack_event_export_and_skips_workflows(
     assert hook_line(proc.stdout, "govgate validate").endswith("Failed")
     assert "FAIL  governance/signer_ack_event.csv: row 2, column ack_dt_utc" in proc.stdout
     assert "FAIL  .github" not in proc.stdout
+
+
+def test_the_configuration_init_writes_passes_on_its_own_project(tmp_path: Path) -> None:
+    """`govgate init`'s .pre-commit-config.yaml runs the govgate on PATH (a local hook)."""
+    import os
+
+    from tests.conftest import run_cli
+
+    project = tmp_path / "studio"
+    assert run_cli(["init", str(project)], tmp_path).code == 0  # the default as-of: now
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, **GIT_ENV, "PATH": path, "PRE_COMMIT_HOME": str(tmp_path / "home"),
+           "PRE_COMMIT_COLOR": "never"}
+    env.pop("GOVGATE_DEBUG", None)
+    proc = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert hook_line(proc.stdout, "govgate validate").endswith("Passed")
+    assert hook_line(proc.stdout, "govgate check").endswith("Passed")

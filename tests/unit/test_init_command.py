@@ -44,8 +44,8 @@ def test_init_writes_a_project_whose_check_passes_and_every_input_validates(
     validate = run_cli(["validate", *files], folder)
     assert validate.code == 0, validate.out
     skipped = [line for line in validate.out.splitlines() if line.startswith("skip")]
-    # Only the two files that are not govgate inputs are skipped.
-    assert [s.split()[1] for s in skipped] == [".github/workflows/govgate.yml:",
+    # Only the files that are not govgate inputs are skipped.
+    assert [s.split()[1] for s in skipped] == [".github/workflows/govgate.yml:", ".gitignore:",
                                                ".pre-commit-config.yaml:"], validate.out
 
 
@@ -125,6 +125,17 @@ def test_a_second_init_in_the_same_folder_is_refused(tmp_path: Path) -> None:
     run = run_cli(["init", str(folder), "--as-of", iso(AS_OF + timedelta(days=1))], tmp_path)
     assert run.code == 2 and "already exists (and" in run.err
     assert tree(folder) == before
+
+
+def test_an_existing_gitignore_is_kept_and_the_rest_written(tmp_path: Path) -> None:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / ".gitignore").write_text("*.pyc\n", encoding="utf-8")
+    run = run_cli(["init", str(folder), "--as-of", iso(AS_OF)], tmp_path)
+    assert run.code == 0, run.err
+    assert (folder / ".gitignore").read_text(encoding="utf-8") == "*.pyc\n"
+    assert "kept your .gitignore: add govgate-out/ and .govgate/ to it" in run.out
+    assert (folder / "govgate.yaml").is_file()
 
 
 def test_init_into_a_file_is_a_usage_error(tmp_path: Path) -> None:

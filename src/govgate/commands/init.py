@@ -31,12 +31,16 @@ def _target(folder: Path, relative: str) -> Path:
     return folder.joinpath(*PurePosixPath(relative).parts)
 
 
-def write_project(folder: Path, files: dict[str, str]) -> list[str]:
-    """Write ``files`` under ``folder``; all or nothing, never overwriting. Returns the paths.
+def write_project(folder: Path, files: dict[str, str],
+                  optional: frozenset[str] = frozenset()) -> list[str]:
+    """Write ``files`` under ``folder``; all or nothing, never overwriting. Returns the paths
+    written. A file named in ``optional`` that exists is kept as it is and not written.
 
     :raises GovgateError: When a file already exists (nothing written) or cannot be written
         (what was written is removed again).
     """
+    files = {rel: text for rel, text in files.items()
+             if not (rel in optional and _target(folder, rel).exists())}
     existing = [rel for rel in sorted(files) if _target(folder, rel).exists()]
     if existing:
         raise GovgateError(
@@ -62,15 +66,17 @@ def write_project(folder: Path, files: dict[str, str]) -> list[str]:
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    from ..starter import project_files
+    from ..starter import OPTIONAL, project_files
     from ..timeutil import format_instant
 
     folder = session.cwd / args.dir
     if folder.exists() and not folder.is_dir():
         raise GovgateError("not a folder", source=args.dir)
-    names = write_project(folder, project_files(session.as_of))
+    names = write_project(folder, project_files(session.as_of), OPTIONAL)
     for name in names:
         session.out.write(f"wrote {PurePosixPath(args.dir) / name}\n")
+    for name in sorted(OPTIONAL - set(names)):
+        session.out.write(f"kept your {name}: add govgate-out/ and .govgate/ to it\n")
     at = format_instant(session.as_of)
     session.out.write(
         f"\nA sample project as of {at}. Next:\n"
