@@ -48,8 +48,10 @@ def fsync_dir(directory: Path) -> None:
 
 
 def _flags(create: bool) -> int:
-    flags = os.O_RDWR | cloexec() | getattr(os, "O_BINARY", 0)
-    return flags | os.O_CREAT if create else flags
+    # A reader opens read-only: someone who may only read the ledger can still lock it
+    # (flock and msvcrt.locking both work on a read-only descriptor).
+    base = cloexec() | getattr(os, "O_BINARY", 0)
+    return base | (os.O_RDWR | os.O_CREAT if create else os.O_RDONLY)
 
 
 @contextlib.contextmanager

@@ -137,3 +137,33 @@ def test_fsync_dir_syncs_the_folder_on_posix(tmp_path: Path,
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
     locking.fsync_dir(tmp_path)
     assert len(synced) == 1
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0,
+                    reason="POSIX permissions (root reads and writes anything)")
+def test_a_reader_that_may_only_read_the_lock_file_still_locks(tmp_path: Path) -> None:
+    lock = tmp_path / "x.lock"
+    lock.touch()
+    lock.chmod(0o444)
+    with locking.file_lock(lock, exclusive=False, create=False) as held:
+        assert held
+
+
+def test_readers_open_read_only_and_writers_create(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[int] = []
+    real = os.open
+
+    def spy(path: object, flags: int, *args: int) -> int:
+        opened.append(flags)
+        return real(path, flags, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", spy)
+    lock = tmp_path / "x.lock"
+    with locking.file_lock(lock, exclusive=True):
+        pass
+    with locking.file_lock(lock, exclusive=False, create=False):
+        pass
+    writer, reader = opened
+    assert writer & os.O_CREAT and writer & (os.O_RDWR | os.O_WRONLY) == os.O_RDWR
+    assert not reader & os.O_CREAT and reader & (os.O_RDWR | os.O_WRONLY) == 0
