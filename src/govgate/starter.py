@@ -157,7 +157,7 @@ def _events(refresh: datetime) -> str:
         for route, primary, _, sla in ROUTES:
             number += 1
             requested = refresh - timedelta(days=days) + timedelta(hours=9, minutes=number)
-            answered = requested + timedelta(hours=float(sla) / 5)  # a fifth of the SLA
+            answered = requested + timedelta(minutes=int(Decimal(sla) * 12))  # SLA / 5
             window = "steam-next-fest" if route == "publish_gate" else ""
             lines.append(f"ev-{number:04d},{primary},{route},{window},"
                          f"{format_instant(requested)},{format_instant(answered)},approved,{sla}")
