@@ -254,6 +254,16 @@ approved_by: team-lead
 approved_dt_utc: {at}
 signed_ack: ack-tl-0001          # the team lead's signed ack of this approval
 team_lead: sam                   # paged at rung 2 of the escalation ladder
+thresholds:                      # the lesson's values (also the defaults when left out)
+  window_days: 14                # the heat-map looks at the 14 days before each refresh
+  red_min_windows: 3             # red: >= 3 concurrent cert windows and >= 1 breach
+  red_min_breaches: 1
+  amber_min_windows: 3           # amber: >= 3 windows, or an average latency ratio >= 0.75
+  amber_ratio: "0.75"
+  quiet_ratio: "0.5"             # recovering ends after 7 quiet refreshes (ratio < 0.5)
+  recovering_days: 7
+  aged_factor: "1.5"             # pending_acks_aged: pending longer than 1.5 x the SLA
+  rung2_hours: 48                # rung 2: the backup slips within 48 h of the promote
 # owner_routes:                  # more routes beyond the lesson's four, with their SLA
 #   - {{owner_route: store_listing, sla_target_hours: 8}}
 routes:

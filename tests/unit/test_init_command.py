@@ -148,3 +148,19 @@ def test_init_in_the_current_folder(tmp_path: Path) -> None:
     run = run_cli(["init", "--as-of", iso(AS_OF)], tmp_path)
     assert run.code == 0 and "wrote govgate.yaml" in run.out
     assert (tmp_path / "govgate.yaml").is_file()
+
+
+def test_the_sample_policies_carry_the_lessons_defaults(tmp_path: Path) -> None:
+    from govgate.fatigue.model import DEFAULT_SLA_TARGET_HOURS, Thresholds
+    from govgate.loaders.policies import parse_policy
+    from govgate.promote.policy import policy_from_doc
+
+    folder = tmp_path / "p"
+    init(folder)
+    path = folder / "policies/backup-owner-policy-1.0.0.yaml"
+    policy = policy_from_doc(parse_policy(path.read_bytes(), str(path)))
+    assert policy.thresholds == Thresholds()
+    assert sorted(r.owner_route for r in policy.routes) == sorted(DEFAULT_SLA_TARGET_HOURS)
+    assert all(r.revert_green_days == 7 for r in policy.routes)
+    recon = (folder / "policies/reconciliation-policy-1.0.0.yaml").read_text(encoding="utf-8")
+    assert "period: P7D" in recon and "max_gap: P7D" in recon
