@@ -115,8 +115,10 @@ def _repo_relative(path: Path, workspace: Path) -> str:
 
 def _prefix(config: Config, workspace: Path) -> str:
     """The configuration's folder inside the repository ("" at its root)."""
-    rel = _repo_relative(config.base, workspace)
-    return "" if rel in (".", "") or rel.startswith("/") else rel
+    # Decided on the paths, not on a leading "/": outside the workspace is "D:\\..." on Windows.
+    base, root = config.base.resolve(), workspace.resolve()
+    rel = base.relative_to(root).as_posix() if base.is_relative_to(root) else ""
+    return "" if rel == "." else rel
 
 
 def rebase_sarif(path: Path, prefix: str) -> None:

@@ -14,7 +14,6 @@ tampering or corruption, and appending to such a ledger is refused: history is n
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -200,11 +199,9 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _fsync_dir(directory: Path) -> None:
-    dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    from .locking import fsync_dir
+
+    fsync_dir(directory)
 
 
 def _make_parents(directory: Path) -> None:
@@ -230,20 +227,11 @@ class Ledger:
 
     @contextlib.contextmanager
     def _lock(self, *, exclusive: bool) -> Iterator[None]:
-        if exclusive:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        else:
-            # Readers never create files; without a lock file no writer has run yet.
-            try:
-                fd = os.open(self.lock_path, os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                yield
-                return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        from .locking import file_lock
+
+        # Readers never create files; without a lock file no writer has run yet.
+        with file_lock(self.lock_path, exclusive=exclusive, create=exclusive):
             yield
-        finally:
-            os.close(fd)  # closing releases the flock
 
     def _read(self) -> bytes:
         try:
@@ -309,7 +297,9 @@ class Ledger:
             raise GovgateError(f"cannot write: {reason}", source=str(self.path)) from None
 
     def _append_locked(self, batch: list[LedgerRecord]) -> list[LedgerRecord]:
-        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC
+        from .locking import cloexec
+
+        flags = os.O_RDWR | os.O_APPEND | cloexec()
         try:
             fd: int | None = os.open(self.path, flags)
         except FileNotFoundError:

@@ -19,6 +19,7 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "reconcile": "govgate.checks.reconcile",
     "fatigue": "govgate.checks.fatigue",
     "promote": "govgate.promote.plugin",
+    "references": "govgate.checks.references",
     "gate": "govgate.checks.gate",
     "outbox": "govgate.sinks.outbox",
     "webhook": "govgate.sinks.webhook",

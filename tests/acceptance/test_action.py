@@ -202,7 +202,6 @@ def test_install_then_check(red: Project, tmp_path: Path) -> None:
     action = tmp_path / "action"
     shutil.copytree(REPO / "src", action / "src",
                     ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    shutil.copytree(REPO / "scripts", action / "scripts")
     for name in ("action.yml", "pyproject.toml", "README.md", "LICENSE"):
         if (REPO / name).is_file():
             shutil.copy(REPO / name, action / name)
@@ -214,3 +213,40 @@ def test_install_then_check(red: Project, tmp_path: Path) -> None:
     (tmp_path / "check").mkdir()
     run = run_step("check", red.root, tmp_path / "check", {"as-of": AS_OF}, python=python)
     assert run.code == 1 and run.outputs["gate"] == "blocked"
+
+
+FAKE_PYTHON = """#!/bin/sh
+# A stand-in interpreter that lays out a venv as Windows does (Scripts/python.exe).
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  mkdir -p "$3/Scripts"
+  printf '#!/bin/sh\\necho "$0 $*" >> "%s/calls"\\n' "$3" > "$3/Scripts/python.exe"
+  chmod +x "$3/Scripts/python.exe"
+  echo "$0 $*" >> "$3/created-by"
+  exit 0
+fi
+exit 9
+"""
+
+
+def test_install_on_a_windows_runner_uses_python_and_scripts(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """Windows runners have python.exe, no python3, and venvs with Scripts/python.exe."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "python"
+    fake.write_text(FAKE_PYTHON, encoding="utf-8")
+    fake.chmod(0o755)
+    for tool in ("bash", "sh", "mkdir", "chmod", "printf"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    monkeypatch.setenv("PATH", str(bin_dir))  # no python3 anywhere
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    run = run_step("install", workspace, tmp_path)  # the default input: python3
+    assert run.code == 0, run.stderr
+    venv = tmp_path / "runner_temp" / "govgate-venv"
+    assert run.outputs["python"] == f"{venv}/Scripts/python.exe"
+    assert (venv / "created-by").read_text(encoding="utf-8").startswith(str(fake))
+    assert "-m pip install" in (venv / "calls").read_text(encoding="utf-8")

@@ -40,7 +40,6 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     repo = tmp_path_factory.mktemp("hook-repo")
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
     shutil.copytree(REPO / "src", repo / "src", ignore=ignore)
-    shutil.copytree(REPO / "scripts", repo / "scripts", ignore=ignore)
     for name in ("pyproject.toml", ".pre-commit-hooks.yaml", "README.md", "LICENSE"):
         if (REPO / name).is_file():
             shutil.copy(REPO / name, repo / name)
@@ -118,3 +117,46 @@ def test_validate_names_the_broken_file(make_project: Callable[..., Project],
     assert proc.returncode == 1
     assert hook_line(proc.stdout, "govgate validate").endswith("Failed")
     assert f"FAIL  policies/{policy.name}" in proc.stdout
+
+
+def test_validate_checks_the_signer_ack_event_export_and_skips_workflows(
+        make_project: Callable[..., Project], hook_repo: tuple[Path, str],
+        pre_commit_home: Path) -> None:
+    project = make_project(weeks=6)
+    events = project.root / "governance" / "signer_ack_event.csv"
+    events.parent.mkdir()
+    events.write_text(
+        "ack_event_id,signer_id,owner_route,cert_window_id,request_dt_utc,ack_dt_utc,"
+        "ack_outcome,sla_target_hours\n"
+        "e1,alex,publish_gate,,2026-10-01 09:00:00+00,2026-10-01 08:00:00+00,approved,0.50\n",
+        encoding="utf-8")
+    workflow = project.root / ".github" / "workflows" / "govgate.yml"
+    workflow.parent.mkdir(parents=True)
+    shutil.copy(REPO / "examples" / "govgate-workflow.yml", workflow)  # YAML 1.1 reads `on:`
+    proc = pre_commit(project, hook_repo, pre_commit_home,
+                      ["--as-of", "2026-11-02T07:25:00Z"])
+    assert proc.returncode == 1
+    assert hook_line(proc.stdout, "govgate validate").endswith("Failed")
+    assert "FAIL  governance/signer_ack_event.csv: row 2, column ack_dt_utc" in proc.stdout
+    assert "FAIL  .github" not in proc.stdout
+
+
+def test_the_configuration_init_writes_passes_on_its_own_project(tmp_path: Path) -> None:
+    """`govgate init`'s .pre-commit-config.yaml runs the govgate on PATH (a local hook)."""
+    import os
+
+    from tests.conftest import run_cli
+
+    project = tmp_path / "studio"
+    assert run_cli(["init", str(project)], tmp_path).code == 0  # the default as-of: now
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = {**os.environ, **GIT_ENV, "PATH": path, "PRE_COMMIT_HOME": str(tmp_path / "home"),
+           "PRE_COMMIT_COLOR": "never"}
+    env.pop("GOVGATE_DEBUG", None)
+    proc = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert hook_line(proc.stdout, "govgate validate").endswith("Passed")
+    assert hook_line(proc.stdout, "govgate check").endswith("Passed")

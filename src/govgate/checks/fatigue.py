@@ -56,6 +56,7 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
     from ..sources.files import check_size, kind_of, resolve_path
 
     settings = config.section("sources")
+    slas = declared_route_slas(config, inputs)
     if "://" not in ref or ref.startswith("file://"):
         path = resolve_path(ref.removeprefix("file://"), config.base, settings)
         if kind_of(path, ref) != "file":
@@ -63,13 +64,27 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
 
             raise SourceError("file not found", source=ref)
         check_size(path, ref, settings)  # the same cap as every other source
-        return load_events(path, source=ref)
+        return load_events(path, source=ref, default_sla=slas)
     data = read_ref(config, inputs.get("hook"), ref)
     suffix = ".json" if ref.split("?")[0].endswith(".json") else ".csv"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"events{suffix}"
         path.write_bytes(data)
-        return load_events(path, source=ref)
+        return load_events(path, source=ref, default_sla=slas)
+
+
+def declared_route_slas(config: Config, inputs: Inputs) -> dict[str, Decimal]:
+    """Every owner route with its default SLA: the lesson's four and those the project's
+    backup owner policies declare (read here when the caller loaded no policies)."""
+    from ..loaders.policies import load_policies
+    from ..promote.policy import load_backup_owner_policies, route_slas
+
+    policies = inputs.get("policies")
+    if policies is None and inputs.get("hook") is not None and "policies" in config.data:
+        # `govgate heatmap` on the configured export: only a project that names its policies
+        # has any to read (a bare heat-map project need not have a policies folder).
+        policies = load_policies(config, inputs.get("hook"))
+    return route_slas(load_backup_owner_policies(policies) if policies is not None else ())
 
 
 @hookimpl

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from ..fatigue.model import OWNER_ROUTES
 from ..promote.model import ESCALATION_OPTIONS, PromoteInputs
 from ..promote.policy import active_policy
 from ..recon.model import ReconInputs
@@ -87,7 +86,7 @@ def _policy(s: Snapshot) -> tuple[str, str]:
     policy = active_policy(loaded.policies, s.at) if loaded else None
     if policy is None:
         return FAIL, "no backup_owner_policy version is approved at or before as-of"
-    missing = [r for r in OWNER_ROUTES if policy.route(r) is None]
+    missing = [r for r in sorted(policy.route_slas()) if policy.route(r) is None]
     detail = (f"version {policy.version} approved by {policy.approved_by} at "
               f"{format_instant(policy.approved_dt_utc)}, signed ack {policy.signed_ack}; "
               f"{len(policy.routes)} routes, primary differs from backup on each (checked on "

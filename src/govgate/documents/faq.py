@@ -12,7 +12,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from ..fatigue.model import DEFAULT_SLA_TARGET_HOURS, Thresholds
+from ..fatigue.model import Thresholds
 from ..promote.model import ESCALATION_OPTION_TEXT, BackupOwnerPolicy, PromoteInputs
 from ..promote.policy import active_policy
 from ..recon.model import ReconInputs
@@ -47,8 +47,9 @@ def faq_data(snapshot: Snapshot) -> dict[str, Any]:
             "policy_version": recon.policy.version, "block_states": states,
             "max_gap": format_duration(recon.policy.page_max_gap),
             "grace": format_duration(recon.policy.page_grace)}
+    slas = policy.route_slas() if policy else {}
     for rule in policy.routes if policy else ():
-        sla = DEFAULT_SLA_TARGET_HOURS[rule.owner_route]
+        sla = slas[rule.owner_route]
         data["routes"].append({
             "owner_route": rule.owner_route, "primary_signer": rule.primary_signer,
             "backup_signer": rule.backup_signer, "promote_trigger": list(rule.promote_trigger),

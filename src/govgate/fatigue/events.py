@@ -30,7 +30,7 @@ from pathlib import Path
 from ..errors import GovgateError
 from . import pgnumeric
 from .cells import ORIGIN_DAYS, split_key
-from .model import DEFAULT_SLA_TARGET_HOURS, OWNER_ROUTES, PendingAck
+from .model import DEFAULT_SLA_TARGET_HOURS, PendingAck
 from .rows import Records, open_records
 from .scan import NO_ANSWER, LateRows, ScanResult, scan
 from .validate import parse_sla, parse_timestamp
@@ -150,6 +150,8 @@ def load_events(
     :param path: The export. ``.json`` (or content starting with ``[``/``{``) is JSON.
     :param default_sla: ``sla_target_hours`` per route where the column is absent or empty;
         routes not named fall back to :data:`~govgate.fatigue.model.DEFAULT_SLA_TARGET_HOURS`.
+        The known owner routes are the lesson's four plus every route named here (the ones a
+        ``backup_owner_policy`` declares under ``owner_routes``); any other is refused.
     :param refresh_anchor: Any refresh instant (default: 00:00 UTC, the nightly refresh).
         :func:`~govgate.fatigue.heatmap.history` accepts only as-of instants on this grid.
     :param source: How messages name the file (default: ``path`` as given).
@@ -182,7 +184,7 @@ def _first_midnight(records: Records) -> datetime:
 def _default_slas(given: Mapping[str, Decimal] | None, source: str) -> dict[str, int]:
     merged = {**DEFAULT_SLA_TARGET_HOURS, **(given or {})}
     out: dict[str, int] = {}
-    for route in OWNER_ROUTES:
+    for route in sorted(merged):
         centi = parse_sla(str(merged[route]))
         if isinstance(centi, str):
             raise GovgateError(f"default SLA for {route}: {centi}", source=source)

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Literal
 
 OwnerRoute = Literal["publish_gate", "faq_rewrite", "freeze_bypass", "exec_readback"]
+#: The lesson's four owner routes: the default. A backup_owner_policy may declare more
+#: (``owner_routes``); code that needs the known routes asks the policy (``route_slas``).
 OWNER_ROUTES: tuple[str, ...] = ("publish_gate", "faq_rewrite", "freeze_bypass", "exec_readback")
 ACK_OUTCOMES: tuple[str, ...] = ("approved", "rejected", "reroute_requested", "timeout")
 CLASSIFICATIONS: tuple[str, ...] = ("red", "amber", "recovering", "green")

@@ -33,7 +33,6 @@ from .cells import (
     split_key,
 )
 from .ids import EventIds
-from .model import OWNER_ROUTES
 from .rows import EMPTY_STRING, Records, RowChunk
 from .validate import FIRST_INSTANT, LAST_INSTANT, RowDiagnosis, check_derived, parse_sla
 
@@ -166,9 +165,10 @@ class _Scan:
     def loop(self) -> None:
         signers, slas = self.signers, self.slas
         # NULL or no column: the route's default.
-        route_slas = {route: self._sla("", route) for route in OWNER_ROUTES}
+        # The known routes are the defaults' keys (the lesson's four and declared ones).
+        route_slas = {route: self._sla("", route) for route in self.defaults}
         outcome_flag = {"": 1, "approved": 0, "rejected": 0, "reroute_requested": 0, "timeout": 0}
-        route_zero = dict.fromkeys(OWNER_ROUTES, 0)
+        route_zero = dict.fromkeys(self.defaults, 0)
         fromiso = datetime.fromisoformat
         origin = self.origin
         # The end of each request day's first refresh: an answer by then needs no arithmetic.

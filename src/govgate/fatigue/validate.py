@@ -106,10 +106,12 @@ class RowDiagnosis:
                     "must be printable text",
                     column,
                 )
-        if row["owner_route"] not in OWNER_ROUTES:
+        if row["owner_route"] not in self.defaults:
+            declared = [r for r in self.defaults if r not in OWNER_ROUTES]
             self.fail(
                 f"unknown owner_route {row['owner_route']!r} (expected one of "
-                f"{', '.join(OWNER_ROUTES)})",
+                f"{', '.join([*OWNER_ROUTES, *sorted(declared)])}; a backup_owner_policy may "
+                "declare more under owner_routes)",
                 "owner_route",
             )
         requested = self._timestamp(row["request_dt_utc"], "request_dt_utc")

@@ -425,7 +425,7 @@ def _describe(error: Any) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"missing required field {missing!r}"
     if validator == "additionalProperties":
-        return f"unexpected field: {error.message.split('(')[-1].rstrip(')')}"
+        return _unexpected(error)
     if validator == "enum":
         allowed = ", ".join(repr(v) for v in error.validator_value)
         return f"expected one of {allowed}, got {_short(error.instance)}"
@@ -434,6 +434,23 @@ def _describe(error: Any) -> str:
         expected = error.schema.get("description") or f"{validator} {error.validator_value!r}"
         return f"expected {expected}, got {_short(error.instance)}"
     return str(error.message)[:200]
+
+
+def _unexpected(error: Any) -> str:
+    """``unexpected field: 'x'``, with the closest known name when a typo is likely."""
+    import difflib
+
+    known = sorted(str(k) for k in error.schema.get("properties", {}))
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    extra = sorted(str(k) for k in instance if k not in known)
+    if not extra:  # defensive: jsonschema's own wording
+        return f"unexpected field: {error.message.split('(')[-1].rstrip(')')}"
+    parts = []
+    for name in extra:
+        close = difflib.get_close_matches(name, known, n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    noun = "field" if len(extra) == 1 else "fields"
+    return f"unexpected {noun}: {', '.join(parts)}"
 
 
 def _short(value: Any) -> str:

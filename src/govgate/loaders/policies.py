@@ -113,4 +113,6 @@ def load_policies(config: Config, hook: pluggy.HookRelay) -> PolicySet:
 
 
 def relative(config: Config, path: Path) -> str:
-    return str(path.relative_to(config.base)) if path.is_relative_to(config.base) else str(path)
+    # as_posix: a policy's name appears in results and reports, the same bytes on Windows.
+    return (path.relative_to(config.base).as_posix() if path.is_relative_to(config.base)
+            else str(path))

@@ -18,6 +18,7 @@ from .model import (
     ESCALATION_OPTIONS,
     NO_TRIGGER,
     TRIGGER_TYPES,
+    AcceptedOverlap,
     AppliedDecision,
     BackupOwnerPolicy,
     CertWindow,
@@ -38,6 +39,7 @@ from .policy import (
     cross_route_audit,
     load_backup_owner_policies,
     policy_from_doc,
+    route_slas,
 )
 from .result import PromoteResult, evaluate_promotions
 
@@ -45,6 +47,7 @@ __all__ = [
     "ESCALATION_OPTIONS",
     "NO_TRIGGER",
     "TRIGGER_TYPES",
+    "AcceptedOverlap",
     "AppliedDecision",
     "BackupOwnerPolicy",
     "CertWindow",
@@ -69,4 +72,5 @@ __all__ = [
     "load_backup_owner_policies",
     "policy_from_doc",
     "replay_promotions",
+    "route_slas",
 ]

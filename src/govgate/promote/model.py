@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ..fatigue.model import Thresholds
@@ -70,6 +71,27 @@ class RouteRule:
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptedOverlap:
+    """A team's documented acceptance of one person on several routes (who, why, until when).
+
+    While in force the cross-route audit reports that person once as accepted (info), not as a
+    warning; from ``until`` on (exclusive) the warning is back.
+    """
+
+    signer_id: str
+    accepted_by: str
+    reason: str
+    until: datetime
+    #: The routes the acceptance covers; empty: whatever routes the policy names the person on.
+    routes: tuple[str, ...] = ()
+    location: Location | None = field(default=None, compare=False)
+
+    def covers(self, routes: set[str], at: datetime | None) -> bool:
+        in_time = at is None or at < self.until
+        return in_time and (not self.routes or routes <= set(self.routes))
+
+
+@dataclass(frozen=True, slots=True)
 class BackupOwnerPolicy:
     """One version of ``kind: backup_owner_policy``."""
 
@@ -83,11 +105,22 @@ class BackupOwnerPolicy:
     thresholds: Thresholds = field(default_factory=Thresholds)
     #: Who is paged at rung 2; ``approved_by`` when not set.
     team_lead: str | None = None
+    #: Cross-route overlaps the team accepts (see :class:`AcceptedOverlap`).
+    accepted_overlaps: tuple[AcceptedOverlap, ...] = ()
+    #: Owner routes declared beyond the lesson's four, with their default SLA (``owner_routes``).
+    owner_routes: tuple[tuple[str, Decimal], ...] = ()
     source: str = "<policy>"
     location: Location | None = field(default=None, compare=False)
 
     def route(self, owner_route: str) -> RouteRule | None:
         return next((r for r in self.routes if r.owner_route == owner_route), None)
+
+    def route_slas(self) -> dict[str, Decimal]:
+        """The default ``sla_target_hours`` of every owner route this version knows: the
+        lesson's four and the ones it declares."""
+        from ..fatigue.model import DEFAULT_SLA_TARGET_HOURS
+
+        return {**DEFAULT_SLA_TARGET_HOURS, **dict(self.owner_routes)}
 
     @property
     def pager_target(self) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..fatigue.model import PendingAck, Refresh, Thresholds
 from ..hookspecs import hookimpl
 from ..loaders.io import read_ref
-from ..model import Finding, Page, Severity
+from ..model import Finding, LedgerRecord, Page, Severity
 from . import rules
 from .inputs import (
     parse_cert_windows,
@@ -168,6 +168,25 @@ def _missing_policy(evaluation: Evaluation) -> list[Finding]:
     )]
 
 
+def _accepted_overlap_records(result: PromoteResult,
+                              evaluation: Evaluation) -> list[LedgerRecord]:
+    """One ledger record per accepted overlap and policy version: the acceptance is on record
+    once (a stable key), however many runs report it."""
+    active = active_policy(result.policies, evaluation.as_of)
+    if active is None:
+        return []
+    records = []
+    for finding in result.findings:
+        if finding.rule != "policy.cross-route-accepted":
+            continue
+        ev = finding.evidence
+        records.append(LedgerRecord(
+            "overlap_accepted",
+            f"overlap_accepted:{active.version}:{finding.subject}:{ev['until']}",
+            active.approved_dt_utc, dict(ev)))
+    return records
+
+
 @hookimpl
 def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
     """Promotes, reverts, rung-2 pages and rung-3 freeze gates at ``evaluation.as_of``.
@@ -182,6 +201,7 @@ def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
     evaluation.records.extend(result.records())
     evaluation.sections[DOMAIN] = result.section()
     findings = list(result.findings)
+    evaluation.records.extend(_accepted_overlap_records(result, evaluation))
     if active_policy(result.policies, evaluation.as_of) is None:
         findings.insert(0, Finding(
             rule="policy.missing", subject=KIND, severity=Severity.WARNING,

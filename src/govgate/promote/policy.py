@@ -17,10 +17,10 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GovgateError
-from ..fatigue.model import Thresholds
+from ..fatigue.model import DEFAULT_SLA_TARGET_HOURS, OWNER_ROUTES, Thresholds
 from ..model import Finding, Location, Severity
 from ..timeutil import format_instant
-from .model import BackupOwnerPolicy, RouteRule
+from .model import AcceptedOverlap, BackupOwnerPolicy, RouteRule
 
 if TYPE_CHECKING:
     from ..loaders.documents import Document
@@ -35,6 +35,7 @@ __all__ = [
     "cross_route_audit",
     "load_backup_owner_policies",
     "policy_from_doc",
+    "route_slas",
 ]
 
 KIND = "backup_owner_policy"
@@ -132,16 +133,24 @@ def policy_from_doc(policy: PolicyDoc) -> BackupOwnerPolicy:
     :raises GovgateError: On a broken invariant, naming the file, the line and the pointer.
     """
     doc, data = policy.document, policy.data
+    declared = _owner_routes(doc, data.get("owner_routes") or ())
+    known = {**DEFAULT_SLA_TARGET_HOURS, **dict(declared)}
     routes: list[RouteRule] = []
     seen: dict[str, int] = {}
     for index, row in enumerate(data["routes"]):
         name = row["owner_route"]
+        if name not in known:
+            raise _fail(doc, f"/routes/{index}/owner_route",
+                        f"unknown owner_route {name!r}: the lesson's routes are "
+                        f"{', '.join(OWNER_ROUTES)}; declare another under owner_routes "
+                        "(with its sla_target_hours)")
         if name in seen:
             raise _fail(doc, f"/routes/{index}/owner_route",
                         f"duplicate row for owner_route {name!r} (also /routes/{seen[name]})")
         seen[name] = index
         routes.append(_route(doc, index, row))
     assert policy.approved_dt_utc is not None  # the schema requires it
+    overlaps = _accepted_overlaps(doc, data.get("accepted_overlaps") or (), seen)
     return BackupOwnerPolicy(
         version=policy.version,
         key=policy.key,
@@ -151,9 +160,71 @@ def policy_from_doc(policy: PolicyDoc) -> BackupOwnerPolicy:
         routes=tuple(sorted(routes, key=lambda r: r.owner_route)),
         thresholds=parse_thresholds(doc, data.get("thresholds")),
         team_lead=data.get("team_lead"),
+        accepted_overlaps=overlaps,
+        owner_routes=declared,
         source=policy.source,
         location=_location(doc, ""),
     )
+
+
+def _owner_routes(doc: Document, items: Sequence[dict[str, Any]],
+                  ) -> tuple[tuple[str, Decimal], ...]:
+    """``owner_routes``: routes beyond the lesson's four, each with its default SLA."""
+    from ..fatigue import pgnumeric
+    from ..fatigue.validate import parse_sla
+
+    out: dict[str, Decimal] = {}
+    for index, item in enumerate(items):
+        ptr = f"/owner_routes/{index}"
+        name = item["owner_route"]
+        if name in DEFAULT_SLA_TARGET_HOURS:
+            raise _fail(doc, f"{ptr}/owner_route",
+                        f"{name!r} is one of the lesson's four routes already (default SLA "
+                        f"{DEFAULT_SLA_TARGET_HOURS[name]} h); declare only new routes")
+        if name in out:
+            raise _fail(doc, f"{ptr}/owner_route", f"owner_route {name!r} is declared twice")
+        raw = item["sla_target_hours"]
+        centi = parse_sla(str(raw)) if not isinstance(raw, bool) else "not a number"
+        if isinstance(centi, str):
+            raise _fail(doc, f"{ptr}/sla_target_hours", centi)
+        out[name] = pgnumeric.to_decimal(centi, 2)
+    return tuple(sorted(out.items()))
+
+
+def route_slas(policies: Sequence[BackupOwnerPolicy]) -> dict[str, Decimal]:
+    """Every owner route any version knows, with its default SLA; where two versions declare
+    the same route, the higher version's SLA applies (one default per route for the whole
+    event history, so the heat-map does not depend on as-of)."""
+    merged: dict[str, Decimal] = dict(DEFAULT_SLA_TARGET_HOURS)
+    for policy in sorted(policies, key=lambda p: p.key):
+        merged.update(policy.owner_routes)
+    return merged
+
+
+def _accepted_overlaps(doc: Document, items: Sequence[dict[str, Any]],
+                       routes: dict[str, int]) -> tuple[AcceptedOverlap, ...]:
+    from ..timeutil import parse_instant
+
+    out: list[AcceptedOverlap] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        ptr = f"/accepted_overlaps/{index}"
+        person = item["signer_id"]
+        if person in seen:
+            raise _fail(doc, f"{ptr}/signer_id", f"{person!r} is accepted twice")
+        seen.add(person)
+        for j, route in enumerate(item.get("routes") or ()):
+            if route not in routes:
+                raise _fail(doc, f"{ptr}/routes/{j}",
+                            f"owner_route {route!r} has no row in this policy's routes")
+        line = doc.line_of(f"{ptr}/until")
+        until = parse_instant(item["until"], source=doc.source,
+                              where=f"line {line}, {ptr}/until" if line else f"{ptr}/until")
+        out.append(AcceptedOverlap(
+            signer_id=person, accepted_by=item["accepted_by"], reason=item["reason"],
+            until=until, routes=tuple(sorted(item.get("routes") or ())),
+            location=_location(doc, ptr)))
+    return tuple(sorted(out, key=lambda a: a.signer_id))
 
 
 def load_backup_owner_policies(policies: PolicySet) -> tuple[BackupOwnerPolicy, ...]:
@@ -196,13 +267,17 @@ def _roles(policy: BackupOwnerPolicy) -> dict[str, list[tuple[str, str]]]:
     return roles
 
 
-def cross_route_audit(policy: BackupOwnerPolicy) -> list[Finding]:
+def cross_route_audit(policy: BackupOwnerPolicy, as_of: datetime | None = None) -> list[Finding]:
     """Audit the policy as a whole: one finding per person named on more than one route.
 
     The per-row check (primary differs from backup) cannot see one human carrying several
-    routes, which is the load pattern the heat-map later shows as red.
+    routes, which is the load pattern the heat-map later shows as red. An overlap the policy
+    accepts (``accepted_overlaps``, in force at ``as_of``; None: ignore the expiry) is an info
+    finding ``policy.cross-route-accepted`` instead of a warning, and is left out of the
+    monthly review's mistakes; an acceptance that has expired says so in the warning.
     """
     findings = []
+    accepted = {a.signer_id: a for a in policy.accepted_overlaps}
     for person, roles in sorted(_roles(policy).items()):
         routes = sorted({route for route, _ in roles})
         if len(routes) < 2:
@@ -214,13 +289,37 @@ def cross_route_audit(policy: BackupOwnerPolicy) -> list[Finding]:
                          for role in ("primary", "backup", "tertiary") if role in by_role)
         both = "primary" in by_role and "backup" in by_role
         first = min(policy.routes, key=lambda r: (r.owner_route not in routes, r.owner_route))
+        acceptance = accepted.get(person)
+        if acceptance is not None and acceptance.covers(set(routes), as_of):
+            findings.append(Finding(
+                rule="policy.cross-route-accepted",
+                subject=person,
+                severity=Severity.INFO,
+                message=(f"{person} is named on {len(routes)} routes ({text}): accepted by "
+                         f"{acceptance.accepted_by} until {format_instant(acceptance.until)}: "
+                         f"{acceptance.reason}"),
+                evidence={"signer_id": person, "policy_version": policy.version,
+                          "accepted_by": acceptance.accepted_by, "reason": acceptance.reason,
+                          "until": format_instant(acceptance.until),
+                          "roles": [{"owner_route": route, "role": role}
+                                    for route, role in sorted(roles)]},
+                location=acceptance.location or first.location,
+            ))
+            continue
+        lapsed = ""
+        if acceptance is not None:
+            lapsed = (f" (the acceptance by {acceptance.accepted_by} ended "
+                      f"{format_instant(acceptance.until)})"
+                      if as_of is not None and as_of >= acceptance.until else
+                      f" (the acceptance covers only {', '.join(acceptance.routes)})")
         findings.append(Finding(
             rule="policy.cross-route",
             subject=person,
             severity=Severity.WARNING,
             message=(f"{person} is named on {len(routes)} routes in backup_owner_policy "
                      f"{policy.version}: {text}"
-                     + ("; primary on one route and backup on another" if both else "")),
+                     + ("; primary on one route and backup on another" if both else "")
+                     + lapsed),
             evidence={
                 "signer_id": person,
                 "policy_version": policy.version,

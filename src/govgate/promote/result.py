@@ -202,7 +202,7 @@ def evaluate_promotions(
     timeline = replay_promotions(inputs, ordered, pending, as_of, trigger)
     ladder = climb_ladder(timeline.promotes, inputs, ordered, as_of, rung2)
     active = active_policy(inputs.policies, as_of)
-    findings = [*(cross_route_audit(active) if active else ()), *timeline.findings,
+    findings = [*(cross_route_audit(active, as_of) if active else ()), *timeline.findings,
                 *ladder.findings, *_active_findings(timeline.promotes, as_of)]
     return PromoteResult(
         as_of=as_of,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GovgateError
@@ -231,7 +231,9 @@ def load_jobs(config: Config, hook: pluggy.HookRelay) -> dict[str, JobInputs]:
         raise GovgateError("jobs folder not found", source=ref)
     jobs: dict[str, JobInputs] = {}
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        base = Path(ref) / sub.name
+        # '/' on every platform: these references name files in findings and reports, which
+        # must be the same bytes on Windows as on Linux.
+        base = PurePosixPath(ref) / sub.name
         mref = str(base / MANIFEST_FILE)
         mdoc = _document(config, hook, mref, "job_manifest")
         m = mdoc.data

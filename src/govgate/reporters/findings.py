@@ -46,6 +46,16 @@ RULE_HELP: dict[str, str] = {
                       "away from when they are fatigued.",
     "policy.cross-route": "One person is primary on one owner route and backup on another; the "
                           "backup owner policy is audited across routes.",
+    "policy.cross-route-accepted": "A cross-route overlap the backup owner policy accepts "
+                                   "(accepted_overlaps: who, why, until when).",
+    "reconcile.dangling-bootstrap": "The bootstrap names a job_run_id no scheduler row has, so "
+                                    "the first window is not bootstrapped.",
+    "reconcile.dangling-evidence": "Remediation evidence names a job_run_id no scheduler row "
+                                   "has, so it remediates nothing.",
+    "reconcile.dangling-override": "An override packet covers a job_run_id or window that does "
+                                   "not exist, so it overrides nothing there.",
+    "fatigue.unknown-cert-window": "Ack events name a cert_window_id the cert windows file does "
+                                   "not list.",
     "promote.active": "A backup signer currently stands in for a fatigued primary.",
     "promote.manual-not-allowed": "A manual invocation names a route whose policy does not allow "
                                   "manual_invocation or lacks the audit reason or signed ack.",

@@ -35,7 +35,7 @@ def test_yaml_rows_too() -> None:
 
 @pytest.mark.parametrize(("line", "where"), [
     ("d1,publish_gate,on_fire,2026-10-30T00:00:00Z,", "row 2, column trend"),
-    ("d1,ops,hot,2026-10-30T00:00:00Z,", "row 2, column owner_route"),
+    ("d1,Ops Team,hot,2026-10-30T00:00:00Z,", "row 2, column owner_route"),
     ("d1,publish_gate,hot,2026-10-30T00:00:00,", "row 2, column as_of"),
     ("d1,publish_gate,hot,2026-10-30T00:00:00Z,many", "row 2, column recurrence_count"),
 ])
