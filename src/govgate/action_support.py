@@ -32,8 +32,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import ExitCode, GovgateError, UsageError
+from .errors import ExitCode, GovgateError, OutputError, UsageError
 from .hookspecs import hookimpl
+from .outcome import exit_code
+from .preflight import after_decision
 
 if TYPE_CHECKING:
     from .commands import Session
@@ -263,8 +265,13 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None,
     try:
         settings = Settings.from_env(env)
         code, capture, session = _run_check(settings, out, err)
-        _report(settings, capture, session, env, out)
+        with after_decision(ExitCode(code), "the step's outputs"):
+            _report(settings, capture, session, env, out)
         return code
+    except OutputError as exc:
+        # The verdict stands: a blocked gate stays 1, a pass whose outputs failed is not 0.
+        print(f"govgate: error: {exc}", file=err)
+        return _fail(env, out, str(exc), exit_code(exc.verdict, output_failed=True))
     except GovgateError as exc:
         print(f"govgate: error: {exc}", file=err)
         return _fail(env, out, str(exc), exc.exit_code)

@@ -208,6 +208,19 @@ def govgate_gate_passed(evaluation: Evaluation, findings: Sequence[Finding]) -> 
 
 
 @hookspec
+def govgate_check_paging(settings: Mapping[str, Any]) -> None:
+    """Validate this sink's part of the ``paging`` settings, before anything is evaluated.
+
+    Called before evaluation and before any report, ledger record or page is written, so a sink
+    that cannot deliver (a malformed URL, an unset routing key variable) refuses the run with
+    exit code 2 instead of failing after the ledger was appended. Sends nothing.
+
+    :param settings: The ``paging`` mapping of the configuration (``outbox`` already resolved).
+    :raises GovgateError: Naming the setting and what was expected.
+    """
+
+
+@hookspec
 def govgate_page(page: Page, settings: Mapping[str, Any], ledger: Ledger) -> DeliveryResult | None:
     """Deliver one page through a sink.
 
