@@ -7,17 +7,29 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import IO, TextIO
 
 from . import __version__
 from .errors import ExitCode, GovgateError, UsageError
+
+#: Where argparse's own output (--help, --version) goes during a run: the run's stdout
+#: channel, so a failure to print help counts like any other (argparse would swallow it).
+_STDOUT: ContextVar[TextIO | None] = ContextVar("govgate_stdout", default=None)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message, source="command line")
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        stream = _STDOUT.get()
+        if message and stream is not None and file in (None, sys.stdout):
+            stream.write(message)
+        else:
+            super()._print_message(message, file)
 
 
 def _as_of(text: str) -> datetime:
@@ -114,6 +126,7 @@ def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO,
     from .outcome import Terminated
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    token = _STDOUT.set(out)
     try:
         # A NUL cannot reach a path (the OS refuses it) or a URL (it would be cut there).
         bad = next((arg for arg in argv if "\x00" in arg), None)
@@ -153,6 +166,8 @@ def _run(argv: Sequence[str] | None, out: TextIO, err: TextIO,
         print(f"govgate: internal error: {type(exc).__name__}: {exc} "
               "(set GOVGATE_DEBUG=1 for the traceback; please report it)", file=err)
         return ExitCode.INTERNAL_ERROR, False
+    finally:
+        _STDOUT.reset(token)
 
 
 def _on_sigterm(signum: int, frame: object) -> None:

@@ -62,20 +62,22 @@ def _walk(start: Path, path: Path, ref: str, what: str, *, folder: bool) -> None
     for index, part in enumerate(parts):
         current = current / part
         last = index == len(parts) - 1
+        # Messages name the component as the reference does, not as the machine's full path.
+        shown = "/".join(parts[:index + 1])
         try:
             mode = os.lstat(current).st_mode
         except FileNotFoundError:
             return
         except OSError as exc:  # a name too long, no permission to look
-            raise GovgateError(f"cannot check {current}: {exc.strerror or 'I/O error'}",
+            raise GovgateError(f"cannot check {shown}: {exc.strerror or 'I/O error'}",
                                source=ref, where=what) from None
         if stat.S_ISLNK(mode):
-            raise GovgateError(f"{current} is a symbolic link (outputs are never written "
+            raise GovgateError(f"{shown} is a symbolic link (outputs are never written "
                                "through one)", source=ref, where=what)
         if (not last or folder) and not stat.S_ISDIR(mode):
-            raise GovgateError(f"{current} exists and is not a folder", source=ref, where=what)
+            raise GovgateError(f"{shown} exists and is not a folder", source=ref, where=what)
         if last and not folder and not stat.S_ISREG(mode):
-            raise GovgateError(f"{current} exists and is not a regular file", source=ref,
+            raise GovgateError(f"{shown} exists and is not a regular file", source=ref,
                                where=what)
 
 
@@ -89,11 +91,11 @@ def check_targets(folder: Path, names: Iterable[str], *, what: str) -> None:
             continue
         except OSError as exc:
             raise GovgateError(f"cannot check: {exc.strerror or 'I/O error'}",
-                               source=str(target), where=what) from None
+                               source=name, where=what) from None
         if stat.S_ISLNK(mode) or not stat.S_ISREG(mode):
             kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
             raise GovgateError(f"exists and is {kind}; it would be replaced by an output",
-                               source=str(target), where=what)
+                               source=name, where=what)
 
 
 def ensure_writable(path: Path, *, what: str) -> None:
