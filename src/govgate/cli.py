@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TextIO
+from typing import Any, TextIO
 
 from . import __version__
 from .errors import ExitCode, GovgateError, UsageError
@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message, source="command line")
 
-    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+    def _print_message(self, message: str, file: Any = None) -> None:
         stream = _STDOUT.get()
         if message and stream is not None and file in (None, sys.stdout):
             stream.write(message)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ..hookspecs import hookimpl
-from ..model import Finding, GovernanceState
+from ..model import Finding, GovernanceState, Severity
 
 if TYPE_CHECKING:
     from ..evaluation import Evaluation
@@ -47,6 +47,16 @@ def decide(evaluation: Evaluation, answer: object) -> bool:
     governance state never passes.
     """
     return answer is True and evaluation.state is not GovernanceState.RED
+
+
+def floor_findings(evaluation: Evaluation, findings: Sequence[Finding]) -> list[Finding]:
+    """The finding that says why a red gate blocks when no blocking finding says it any more
+    (a plugin removed or downgraded it): a blocked report always names its reason."""
+    if evaluation.state is not GovernanceState.RED or any(f.blocking for f in findings):
+        return []
+    return [Finding("gate.red", "governance", Severity.ERROR,
+                    "the governance state is red, and red always blocks publish (whatever "
+                    "block_states, waivers or plugins say)", owner_route="publish_gate")]
 
 
 @hookimpl(trylast=True)
