@@ -275,6 +275,9 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None,
     except GovgateError as exc:
         print(f"govgate: error: {exc}", file=err)
         return _fail(env, out, str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        print("govgate: interrupted", file=err)
+        return int(ExitCode.INTERRUPTED)
     except Exception as exc:
         if env.get("GOVGATE_DEBUG"):
             raise

@@ -144,6 +144,16 @@ def test_an_ascii_console_gets_escapes_not_a_crash(demo: Path, args: tuple[str, 
     run.stdout.decode("ascii")  # nothing but ASCII reached the console
 
 
+def test_an_error_message_on_an_ascii_console_is_escaped(demo: Path) -> None:
+    env = {**os.environ, "LC_ALL": "C", "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0"}
+    run = govgate(("check", "-c", "r\u00e9gles.yaml"), demo, env=env, python=("-X", "utf8=0"))
+    assert run.returncode == 2
+    assert_clean(run.stderr)
+    # In the C locale the argument arrives as undecodable bytes; either way it is escaped.
+    run.stderr.decode("ascii")
+    assert b"gles.yaml: configuration file not found" in run.stderr, run.stderr
+
+
 def test_an_ascii_console_escapes_what_it_cannot_show(demo: Path) -> None:
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
     run = govgate(("faq", "--as-of", DEMO_AS_OF), demo, env=env)
