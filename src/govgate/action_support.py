@@ -5,13 +5,15 @@ shell) and runs this module, which runs ``govgate check`` and then speaks the ru
 protocol: the job summary goes to ``$GITHUB_STEP_SUMMARY``, annotations for the most important
 findings to stdout, and the outputs to ``$GITHUB_OUTPUT``. The exit code is govgate's: 0 when
 the gate passes, 1 when it is blocked, 2 when the inputs cannot be read (a gate that cannot
-decide never passes), 3 on an internal error.
+decide never passes), 3 on an internal error, 4 when the gate passed but a report or an output
+of the step could not be written (a blocked gate stays 1).
 
 Inputs (environment variables):
 
 ``GOVGATE_CONFIG``    configuration file (default: found from the workspace, as ``govgate`` does)
 ``GOVGATE_AS_OF``     as-of instant (default: now)
-``GOVGATE_BLOCK_ON``  ``red`` or ``amber`` (amber blocks too); default: the configuration's
+``GOVGATE_BLOCK_ON``  ``red`` or ``amber`` (amber blocks too); default: the configuration's;
+                      red blocks whatever it says
 ``GOVGATE_PLUGINS``   extra plugin modules, separated by spaces, commas or new lines
 ``GOVGATE_FORMATS``   extra report formats for the output folder
 ``GOVGATE_OUTPUT``    output folder (default: the configuration's ``output``)

@@ -13,8 +13,9 @@ class ExitCode(enum.IntEnum):
     OK = 0
     #: The gate is blocked: at least one blocking finding (red state, refused ack, ...).
     GATE_BLOCKED = 1
-    #: Bad input or bad usage: a file is missing, malformed or fails its schema. Nothing was
-    #: decided and nothing was written half-way.
+    #: Bad input, usage or environment: a file is missing, malformed or fails its schema, a
+    #: path leaves the project, an output folder is not writable, a sink's secret is unset.
+    #: Nothing was decided and nothing was written.
     USAGE_ERROR = 2
     #: An internal error: a bug in govgate or in a plugin. Please report it.
     INTERNAL_ERROR = 3
