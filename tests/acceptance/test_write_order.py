@@ -287,3 +287,36 @@ def test_a_ledger_that_cannot_be_appended_keeps_a_blocked_gate_at_1(
     assert run.code == 1
     assert "cannot write the ledger and pages: Input/output error" in run.err
     assert red.result()["gate"] == "blocked"  # the reports came first
+
+
+# -- a page that did not arrive --------------------------------------------------------------
+
+def test_a_page_that_did_not_arrive_blocks_check_and_fails_promote(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check``: the gate blocks and the reports, written before delivery, are written again
+    to say so. ``promote`` decides nothing, so a rung-2 page that did not arrive is exit 4."""
+    import shutil
+
+    from tests.conftest import REPO, run_cli
+    from tests.support.httpserver import HTTPTestServer, Response
+
+    root = tmp_path / "demo"
+    root.mkdir()
+    shutil.copy(REPO / "govgate.yaml", root / "govgate.yaml")
+    shutil.copytree(REPO / "policies", root / "policies")
+    shutil.copytree(REPO / "fixtures", root / "fixtures")
+    monkeypatch.setenv("GOVGATE_TEST_ROUTING_KEY", "rk-test")
+    with HTTPTestServer(default=Response.json({"status": "invalid"}, status=400)) as server:
+        project = Project(root)
+        project.update_config(paging={"webhook": {
+            "url": server.url("/v2/enqueue"), "routing_key_env": "GOVGATE_TEST_ROUTING_KEY",
+            "max_attempts": 1, "allow_http": True}})
+        promote = run_cli(["promote", "--as-of", "2026-11-20T00:00:00Z"], root)
+        assert promote.code == 4, promote.err
+        assert "not delivered" in promote.err
+        assert "effective signer" in promote.out  # the answer is printed, the code says more
+        check = run_cli(["check", "--as-of", "2026-11-20T00:00:00Z", "--format", "json"], root)
+        assert check.code == 1
+        rules = {f["rule"] for f in project.result()["findings"]}
+        assert "delivery.page-failed" in rules
+        assert project.result() == check.json()

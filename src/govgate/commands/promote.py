@@ -64,16 +64,19 @@ def run(args: argparse.Namespace, session: Session) -> int:
         mine = dataclasses.replace(result, pages=pages, records=records)
         with after_decision(ExitCode.OK, "the ledger and pages"):
             delivered = deliver(mine, config, session.pm)
-        failed = [f for f in delivered.findings if f not in set(mine.findings)]
-        if failed:
-            # A rung-2 page that did not arrive is not a success of this command.
-            raise OutputError(f"{len(failed)} page(s) not delivered; first: {failed[0].message}",
-                              verdict=ExitCode.OK, source=failed[0].subject)
+        before = set(mine.findings)
+        failed = [f for f in delivered.findings if f not in before]
+    else:
+        failed = []
     if args.format == "json":
         payload = {"effective_signers": signers} if args.effective else section
         session.out.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-        return 0
-    session.out.write(_text(section, signers, only_signers=args.effective))
+    else:
+        session.out.write(_text(section, signers, only_signers=args.effective))
+    if failed:
+        # A rung-2 page that did not arrive is not a success of this command (exit 4).
+        raise OutputError(f"{len(failed)} page(s) not delivered; first: {failed[0].message}",
+                          verdict=ExitCode.OK, source=failed[0].subject)
     return 0
 
 
