@@ -198,7 +198,9 @@ def govgate_modify_findings(evaluation: Evaluation, findings: list[Finding]) -> 
 def govgate_gate_passed(evaluation: Evaluation, findings: Sequence[Finding]) -> bool | None:
     """Decide whether the gate passes. Stops at the first non-None result.
 
-    The built-in passes exactly when no finding blocks.
+    The built-in passes exactly when no finding blocks. The answer is applied under a floor no
+    plugin lowers (:func:`govgate.checks.gate.decide`): only ``True`` passes, and a red
+    governance state never does.
     """
 
 
