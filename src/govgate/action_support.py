@@ -24,6 +24,7 @@ Inputs (environment variables):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import io
 import os
@@ -248,22 +249,35 @@ def _fail(env: Mapping[str, str], out: TextIO, message: str, code: ExitCode) -> 
     from .reporters.github import command
 
     out.write(command("error", message, title="govgate could not decide the gate") + "\n")
-    _append(env.get("GITHUB_STEP_SUMMARY", ""),
-            f"## govgate: ⚠️ no decision\n\n{message.replace(chr(10), ' ')}\n\n"
-            "A gate that cannot read its inputs never passes.\n")
-    write_outputs(env.get("GITHUB_OUTPUT", ""), {
-        "gate": "error", "state": "", "findings": "", "blocking": "", "waived": "",
-        "promotes": "", "result": "", "readback": "", "sarif": "", "summary": "",
-        "output-dir": ""})
+    # Best effort: the code is non-zero already, and the runner's files may be what failed.
+    with contextlib.suppress(OSError):
+        _append(env.get("GITHUB_STEP_SUMMARY", ""),
+                f"## govgate: ⚠️ no decision\n\n{message.replace(chr(10), ' ')}\n\n"
+                "A gate that cannot read its inputs never passes.\n")
+    with contextlib.suppress(OSError):
+        write_outputs(env.get("GITHUB_OUTPUT", ""), {
+            "gate": "error", "state": "", "findings": "", "blocking": "", "waived": "",
+            "promotes": "", "result": "", "readback": "", "sarif": "", "summary": "",
+            "output-dir": ""})
     return int(code)
 
 
 def main(env: Mapping[str, str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
-    """Run the action's step; returns the exit code."""
-    env = os.environ if env is None else env
-    out = out or sys.stdout
-    err = err or sys.stderr
+    """Run the action's step; returns the exit code (decided as ``govgate`` decides it: a
+    pass whose log did not arrive is not 0)."""
+    from typing import cast
+
+    from .outcome import Channel
+
+    stdout, stderr = Channel(out or sys.stdout), Channel(err or sys.stderr)
+    code = _main(os.environ if env is None else env, cast(TextIO, stdout), cast(TextIO, stderr))
+    stdout.flush()
+    stderr.flush()
+    return int(exit_code(ExitCode(code), output_failed=stdout.failed or stderr.failed))
+
+
+def _main(env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
     try:
         settings = Settings.from_env(env)
         code, capture, session = _run_check(settings, out, err)

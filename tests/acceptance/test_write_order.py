@@ -320,3 +320,20 @@ def test_a_page_that_did_not_arrive_blocks_check_and_fails_promote(
         rules = {f["rule"] for f in project.result()["findings"]}
         assert "delivery.page-failed" in rules
         assert project.result() == check.json()
+
+
+@pytest.mark.parametrize(("scenario", "at", "code"), [("red", BLOCKED_AT, 1),
+                                                      ("clean", PASSED_AT, 4)])
+def test_the_action_step_whose_runner_files_cannot_be_written_is_not_a_pass(
+        make_project: Callable[..., Project], scenario: str, at: str, code: int) -> None:
+    from govgate.action_support import run_captured
+
+    project = (make_project(weeks=8, skips={7: "maintenance"}, silent=[8]) if scenario == "red"
+               else make_project())
+    (project.root / "blocker").write_text("a file, not a folder\n", encoding="utf-8")
+    env = {"GITHUB_WORKSPACE": str(project.root), "GOVGATE_AS_OF": at,
+           "GITHUB_OUTPUT": str(project.root / "blocker" / "output"),
+           "GITHUB_STEP_SUMMARY": str(project.root / "summary.md")}
+    result, _, err = run_captured(env)
+    assert result == code, err
+    assert "internal error" not in err and "Traceback" not in err
