@@ -158,6 +158,17 @@ def test_an_error_message_on_an_ascii_console_is_escaped(demo: Path) -> None:
     assert b"gles.yaml: configuration file not found" in run.stderr, run.stderr
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "ascii"])
+def test_a_legacy_console_encoding_is_no_failure(demo: Path, encoding: str) -> None:
+    """A Windows console (cp1252) or a Latin-1 terminal: what it cannot show is escaped."""
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    for args, code in ((("check", "--no-deliver"), 1), (("review", "--month", "2026-10"), 0)):
+        run = govgate((*args, "--as-of", DEMO_AS_OF), demo, env=env)
+        assert run.returncode == code, run.stderr
+        assert_clean(run.stderr)
+        run.stdout.decode(encoding)
+
+
 def test_an_ascii_console_escapes_what_it_cannot_show(demo: Path) -> None:
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
     run = govgate(("faq", "--as-of", DEMO_AS_OF), demo, env=env)
