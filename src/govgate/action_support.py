@@ -5,13 +5,15 @@ shell) and runs this module, which runs ``govgate check`` and then speaks the ru
 protocol: the job summary goes to ``$GITHUB_STEP_SUMMARY``, annotations for the most important
 findings to stdout, and the outputs to ``$GITHUB_OUTPUT``. The exit code is govgate's: 0 when
 the gate passes, 1 when it is blocked, 2 when the inputs cannot be read (a gate that cannot
-decide never passes), 3 on an internal error.
+decide never passes), 3 on an internal error, 4 when the gate passed but a report or an output
+of the step could not be written (a blocked gate stays 1).
 
 Inputs (environment variables):
 
 ``GOVGATE_CONFIG``    configuration file (default: found from the workspace, as ``govgate`` does)
 ``GOVGATE_AS_OF``     as-of instant (default: now)
-``GOVGATE_BLOCK_ON``  ``red`` or ``amber`` (amber blocks too); default: the configuration's
+``GOVGATE_BLOCK_ON``  ``red`` or ``amber`` (amber blocks too); default: the configuration's;
+                      red blocks whatever it says
 ``GOVGATE_PLUGINS``   extra plugin modules, separated by spaces, commas or new lines
 ``GOVGATE_FORMATS``   extra report formats for the output folder
 ``GOVGATE_OUTPUT``    output folder (default: the configuration's ``output``)
@@ -22,6 +24,7 @@ Inputs (environment variables):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import io
 import os
@@ -32,8 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import ExitCode, GovgateError, UsageError
+from .errors import ExitCode, GovgateError, OutputError, UsageError
 from .hookspecs import hookimpl
+from .outcome import exit_code
+from .preflight import after_decision
 
 if TYPE_CHECKING:
     from .commands import Session
@@ -246,30 +251,51 @@ def _fail(env: Mapping[str, str], out: TextIO, message: str, code: ExitCode) -> 
     from .reporters.github import command
 
     out.write(command("error", message, title="govgate could not decide the gate") + "\n")
-    _append(env.get("GITHUB_STEP_SUMMARY", ""),
-            f"## govgate: ⚠️ no decision\n\n{message.replace(chr(10), ' ')}\n\n"
-            "A gate that cannot read its inputs never passes.\n")
-    write_outputs(env.get("GITHUB_OUTPUT", ""), {
-        "gate": "error", "state": "", "findings": "", "blocking": "", "waived": "",
-        "promotes": "", "result": "", "readback": "", "sarif": "", "summary": "",
-        "output-dir": ""})
+    # Best effort: the code is non-zero already, and the runner's files may be what failed.
+    with contextlib.suppress(OSError):
+        _append(env.get("GITHUB_STEP_SUMMARY", ""),
+                f"## govgate: ⚠️ no decision\n\n{message.replace(chr(10), ' ')}\n\n"
+                "A gate that cannot read its inputs never passes.\n")
+    with contextlib.suppress(OSError):
+        write_outputs(env.get("GITHUB_OUTPUT", ""), {
+            "gate": "error", "state": "", "findings": "", "blocking": "", "waived": "",
+            "promotes": "", "result": "", "readback": "", "sarif": "", "summary": "",
+            "output-dir": ""})
     return int(code)
 
 
 def main(env: Mapping[str, str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
-    """Run the action's step; returns the exit code."""
-    env = os.environ if env is None else env
-    out = out or sys.stdout
-    err = err or sys.stderr
+    """Run the action's step; returns the exit code (decided as ``govgate`` decides it: a
+    pass whose log did not arrive is not 0)."""
+    from typing import cast
+
+    from .outcome import Channel
+
+    stdout, stderr = Channel(out or sys.stdout), Channel(err or sys.stderr)
+    code = _main(os.environ if env is None else env, cast(TextIO, stdout), cast(TextIO, stderr))
+    stdout.flush()
+    stderr.flush()
+    return int(exit_code(ExitCode(code), output_failed=stdout.failed or stderr.failed))
+
+
+def _main(env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
     try:
         settings = Settings.from_env(env)
         code, capture, session = _run_check(settings, out, err)
-        _report(settings, capture, session, env, out)
+        with after_decision(ExitCode(code), "the step's outputs"):
+            _report(settings, capture, session, env, out)
         return code
+    except OutputError as exc:
+        # The verdict stands: a blocked gate stays 1, a pass whose outputs failed is not 0.
+        print(f"govgate: error: {exc}", file=err)
+        return _fail(env, out, str(exc), exit_code(exc.verdict, output_failed=True))
     except GovgateError as exc:
         print(f"govgate: error: {exc}", file=err)
         return _fail(env, out, str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        print("govgate: interrupted", file=err)
+        return int(ExitCode.INTERRUPTED)
     except Exception as exc:
         if env.get("GOVGATE_DEBUG"):
             raise

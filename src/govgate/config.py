@@ -36,17 +36,20 @@ class Config:
         value = self.data.get(name) or {}
         return value if isinstance(value, Mapping) else {}
 
-    def path_of(self, ref: str) -> Path:
-        """A local output path (output folder, ledger) resolved against the config's folder."""
-        return (self.base / ref).resolve()
+    def path_of(self, ref: str, what: str = "paging.outbox", *, folder: bool = False) -> Path:
+        """A local output path (output folder, ledger, outbox) resolved against the config's
+        folder, which it may not leave, through no symbolic link (see :mod:`govgate.paths`)."""
+        from .paths import config_output
+
+        return config_output(ref, self.base, what=what, folder=folder)
 
     @property
     def output_dir(self) -> Path:
-        return self.path_of(str(self.data.get("output", "govgate-out")))
+        return self.path_of(str(self.data.get("output", "govgate-out")), "output", folder=True)
 
     @property
     def ledger_path(self) -> Path:
-        return self.path_of(str(self.data.get("ledger", ".govgate/ledger.jsonl")))
+        return self.path_of(str(self.data.get("ledger", ".govgate/ledger.jsonl")), "ledger")
 
 
 def find_config(start: Path) -> Path | None:
@@ -106,4 +109,42 @@ def load_config(
         doc = parse_document(raw, str(path))  # its lines name the place
         data = doc.data
     validate(data, "config", str(path), doc)
+    _check_references(data, str(path), doc)
     return Config(path=path.resolve(), base=path.resolve().parent, data=data, options=options)
+
+
+def _check_references(data: Any, source: str, doc: Any) -> None:
+    """Every text of the configuration can be a path or a URL: refuse what neither can hold.
+
+    A NUL byte would be cut by the operating system (or raise deep in a source), and a URL that
+    does not parse (an unclosed ``[``, a port that is not a number) would fail only when a
+    source or sink uses it, after other work was done.
+    """
+    from urllib.parse import urlsplit
+
+    from .loaders.documents import pointer
+
+    def fail(parts: list[str | int], message: str) -> GovgateError:
+        ptr = pointer(parts)
+        line = doc.line_of(ptr) if doc is not None else None
+        return GovgateError(message, source=source,
+                            where=f"line {line}, {ptr}" if line else ptr)
+
+    def walk(node: Any, parts: list[str | int]) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                walk(value, [*parts, str(key)])
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, [*parts, index])
+        elif isinstance(node, str):
+            if "\x00" in node:
+                raise fail(parts, "contains a NUL byte, which no path or URL can hold")
+            if "://" in node:
+                try:
+                    urlsplit(node).port  # noqa: B018 - raises ValueError when malformed
+                except ValueError:
+                    raise fail(parts, "malformed URL (an unclosed bracket, a port that is not "
+                                      "a number, ...)") from None
+
+    walk(data, [])

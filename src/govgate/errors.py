@@ -13,11 +13,21 @@ class ExitCode(enum.IntEnum):
     OK = 0
     #: The gate is blocked: at least one blocking finding (red state, refused ack, ...).
     GATE_BLOCKED = 1
-    #: Bad input or bad usage: a file is missing, malformed or fails its schema. Nothing was
-    #: decided and nothing was written half-way.
+    #: Bad input, usage or environment: a file is missing, malformed or fails its schema, a
+    #: path leaves the project, an output folder is not writable, a sink's secret is unset.
+    #: Nothing was decided and nothing was written.
     USAGE_ERROR = 2
     #: An internal error: a bug in govgate or in a plugin. Please report it.
     INTERNAL_ERROR = 3
+    #: The gate passed, but an output could not be written or delivered (a report file, the
+    #: ledger, stdout closed early by ``| head``): nothing downstream may treat it as a pass.
+    #: A blocked gate stays ``GATE_BLOCKED`` whatever failed after the decision.
+    OUTPUT_ERROR = 4
+    #: Interrupted by Ctrl-C (SIGINT), 128 + 2 as shells report it. Files are written whole or
+    #: not at all, and the next run completes the ledger and the pages.
+    INTERRUPTED = 130
+    #: Stopped by SIGTERM (128 + 15), with the same guarantees as ``INTERRUPTED``.
+    TERMINATED = 143
 
 
 class GovgateError(Exception):
@@ -54,6 +64,22 @@ def _escape(match: re.Match[str]) -> str:
 
 class UsageError(GovgateError):
     """The command line itself is wrong (unknown option, bad --as-of, ...)."""
+
+
+class OutputError(GovgateError):
+    """An output could not be written or delivered after the gate decided.
+
+    ``verdict`` is the decision reached before the failure; :func:`govgate.outcome.exit_code`
+    turns the pair into the exit code (a blocked gate stays blocked, a pass becomes
+    ``OUTPUT_ERROR``).
+    """
+
+    exit_code = ExitCode.OUTPUT_ERROR
+
+    def __init__(self, message: str, *, verdict: ExitCode, source: str | None = None,
+                 where: str | None = None):
+        super().__init__(message, source=source, where=where)
+        self.verdict = verdict
 
 
 class SourceError(GovgateError):

@@ -43,7 +43,12 @@ def evaluate(config: Config, pm: pluggy.PluginManager, as_of: datetime,
         findings.extend(batch or ())
     pm.hook.govgate_modify_findings(evaluation=evaluation, findings=findings)
     findings.sort(key=Finding.sort_key)
-    passed = bool(pm.hook.govgate_gate_passed(evaluation=evaluation, findings=findings))
+    from .checks.gate import decide, floor_findings
+
+    # The hook decides, but under floors no plugin lowers (a red state never passes).
+    passed = decide(evaluation,
+                    pm.hook.govgate_gate_passed(evaluation=evaluation, findings=findings))
+    findings = sorted([*findings, *floor_findings(evaluation, findings)], key=Finding.sort_key)
     pages = tuple(sorted({p.dedup_key: p for p in evaluation.pages}.values(),
                          key=lambda p: (p.at, p.dedup_key)))
     records = tuple(sorted({r.key: r for r in evaluation.records}.values(),

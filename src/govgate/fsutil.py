@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -20,6 +21,32 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_all_atomic(files: Mapping[Path, bytes]) -> None:
+    """Write a set of files so that a failure leaves every one of them as it was.
+
+    Every file is first written whole to a temporary file beside it (the step that can run out
+    of space); only then are they renamed into place, in path order. An interruption during
+    the renames leaves each file either old or new, never torn.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in sorted(files.items()):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        while staged:
+            tmp, path = staged[0]
+            os.replace(tmp, path)
+            staged.pop(0)
+    finally:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def write_immutable(path: Path, data: bytes) -> None:

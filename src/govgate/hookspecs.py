@@ -198,13 +198,28 @@ def govgate_modify_findings(evaluation: Evaluation, findings: list[Finding]) -> 
 def govgate_gate_passed(evaluation: Evaluation, findings: Sequence[Finding]) -> bool | None:
     """Decide whether the gate passes. Stops at the first non-None result.
 
-    The built-in passes exactly when no finding blocks.
+    The built-in passes exactly when no finding blocks. The answer is applied under a floor no
+    plugin lowers (:func:`govgate.checks.gate.decide`): only ``True`` passes, and a red
+    governance state never does.
     """
 
 
 # -------------------------------------------------------------------------------------------
 # Delivery and reporting
 # -------------------------------------------------------------------------------------------
+
+
+@hookspec
+def govgate_check_paging(settings: Mapping[str, Any]) -> None:
+    """Validate this sink's part of the ``paging`` settings, before anything is evaluated.
+
+    Called before evaluation and before any report, ledger record or page is written, so a sink
+    that cannot deliver (a malformed URL, an unset routing key variable) refuses the run with
+    exit code 2 instead of failing after the ledger was appended. Sends nothing.
+
+    :param settings: The ``paging`` mapping of the configuration (``outbox`` already resolved).
+    :raises GovgateError: Naming the setting and what was expected.
+    """
 
 
 @hookspec

@@ -6,6 +6,10 @@ and ``expires_at`` (see ``govgate schema waiver``). Before ``expires_at`` the fi
 ``waived_by`` the audit id: it no longer blocks, and every report still counts and shows it.
 From ``expires_at`` on the waiver waives nothing and is itself a finding, so an old exception
 cannot quietly keep a release gate open.
+
+A waiver may waive any single finding except two kinds: findings about waivers themselves
+(refused when the table is loaded) and the finding stating a red governance state (a
+``waiver.refused`` warning, and the red keeps blocking; see :mod:`govgate.checks.gate`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from .checks.gate import states_red
 from .errors import GovgateError
 from .hookspecs import hookimpl
 from .model import Finding, Location, Severity
@@ -115,6 +120,17 @@ def apply_waivers(waivers: tuple[Waiver, ...], findings: list[Finding], as_of: d
             continue
         for i in matches:
             f = findings[i]
+            if states_red(f):
+                # Red blocks publish until an override packet covers the missed windows (which
+                # changes the state itself); a waiver is not that packet.
+                extra.append(Finding(
+                    "waiver.refused", w.audit_id, Severity.WARNING,
+                    f"waiver {w.audit_id} cannot waive a red governance state: only an override "
+                    "packet with an audit_id covering the missed windows, or a PASS run, ends "
+                    "a red", evidence={"waiver": w.describe(), "rule": w.rule,
+                                       "subject": w.subject},
+                    location=w.location))
+                continue
             if f.waived_by is not None:
                 continue  # the first (earliest expiring) waiver wins; the audit trail is stable
             findings[i] = dataclasses.replace(

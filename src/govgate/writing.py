@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .fsutil import write_atomic, write_immutable
+from .fsutil import write_all_atomic, write_immutable
 
 if TYPE_CHECKING:
     from .evaluation import Evaluation
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .reporters import ReportContext, Reporter
 
 RESULT_FILE = "result.json"
+ARTIFACTS = "artifacts"
 
 
 def write_outputs(result: GateResult, evaluation: Evaluation, output: Path,
@@ -24,8 +25,14 @@ def write_outputs(result: GateResult, evaluation: Evaluation, output: Path,
     for reporter in reporters:
         if reporter.filename:
             rendered[reporter.filename] = reporter.render(result, context).encode()
-    artifacts_dir = output / "artifacts"
+    artifacts_dir = output / ARTIFACTS
     for name, data in sorted(evaluation.artifacts.items()):
         write_immutable(artifacts_dir / name, data)
-    for name, data in sorted(rendered.items()):
-        write_atomic(output / name, data)
+    # The reports as one set: a full disk leaves the previous run's reports, not a mix.
+    write_all_atomic({output / name: data for name, data in rendered.items()})
+
+
+def output_names(reporters: list[Reporter]) -> list[str]:
+    """The report files :func:`write_outputs` writes under the output folder (besides
+    ``artifacts/``)."""
+    return [RESULT_FILE, *(r.filename for r in reporters if r.filename)]

@@ -79,14 +79,27 @@ def test_pytest_fails_exactly_when_govgate_check_exits_1(
 
 
 def test_waived_findings_are_skipped_with_the_waiver(pytester: pytest.Pytester,
-                                                     demo: Project) -> None:
-    _waive_red(demo)
+                                                     make_project: Callable[..., Project]
+                                                     ) -> None:
+    # An amber that blocks (block_states: [amber]) may be waived; a red may not.
+    project = make_project(pytester.path, weeks=8, skips={8: "maintenance"})
+    project.update_config(block_states=["amber"])
+    _waive_red(project)
     result = run(pytester, "--govgate", "--govgate-as-of", AS_OF)
     result.stdout.fnmatch_lines([
         "govgate::reconcile::state[[]governance[]] SKIPPED*",
-        "SKIPPED [[]1[]] *: reconcile.state [[]waived by AUD-7[]] governance: red*",
+        "SKIPPED [[]1[]] *: reconcile.state [[]waived by AUD-7[]] governance: amber*",
     ])
     assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_waiver_of_a_red_state_fails_the_gate(pytester: pytest.Pytester,
+                                                demo: Project) -> None:
+    _waive_red(demo)
+    result = run(pytester, "--govgate", "--govgate-as-of", AS_OF)
+    result.stdout.fnmatch_lines(["govgate::reconcile::state[[]governance[]] FAILED*",
+                                 "govgate::gate FAILED*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
 def test_not_opted_in_means_no_items(pytester: pytest.Pytester, demo: Project) -> None:

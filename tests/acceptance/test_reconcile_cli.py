@@ -816,14 +816,17 @@ def test_schema_lists_kinds_and_prints_json(tmp_path: Path, run_cli) -> None:
     assert "no_such_kind" in unknown.err
 
 
-def test_no_reconcile_disables_the_builtin(make_project, sched) -> None:
+def test_no_reconcile_cannot_switch_off_a_configured_reconciliation(make_project,
+                                                                     sched) -> None:
+    """A red state must not pass because its check was disabled: with a ``reconciliation``
+    section, ``-p no:reconcile`` (or ``no:reconcile`` in the config's plugins) is exit 2."""
     project = make_project(skips={5: "maintenance", 6: "maintenance"})
     assert project.check(sched.after(6), "--no-deliver").code == 1
     run = project.check(sched.after(6), "-p", "no:reconcile", "--no-deliver")
-    assert run.code == 0
-    result = run.json()
-    assert [f for f in result["findings"] if f["rule"].startswith("reconcile.")] == []
-    assert "reconciliation" not in result["sections"]
+    assert run.code == 2
+    assert "plugin 'reconcile' is disabled" in run.err and "reconciliation" in run.err
+    project.update_config(plugins=["no:reconcile"])
+    assert project.check(sched.after(6), "--no-deliver").code == 2
 
 
 def test_no_gate_is_refused(project, sched) -> None:

@@ -31,6 +31,15 @@ def red(make_project: Callable[..., Project]) -> Project:
     return make_project(weeks=8, skips={7: "maintenance"}, silent=[8])
 
 
+@pytest.fixture
+def amber(make_project: Callable[..., Project]) -> Project:
+    """A PASS after a skipped window, with amber blocking: the state finding blocks and a
+    waiver may waive it (a red one it may not)."""
+    project = make_project(weeks=8, skips={7: "maintenance"})
+    project.update_config(block_states=["amber"])
+    return project
+
+
 def with_waivers(project: Project, *rows: dict[str, Any]) -> Project:
     (project.root / "waivers.yaml").write_text(yaml.safe_dump(list(rows), sort_keys=False),
                                                encoding="utf-8")
@@ -48,19 +57,34 @@ def test_without_waiver_red_blocks(red: Project) -> None:
     assert by_rule(run.json(), "reconcile.state")[0]["blocking"] is True
 
 
-def test_an_active_waiver_unblocks_but_the_finding_is_counted_and_shown(red: Project) -> None:
-    run = with_waivers(red, waiver()).check(AS_OF)
+def test_an_active_waiver_unblocks_but_the_finding_is_counted_and_shown(amber: Project) -> None:
+    assert amber.check(AS_OF).code == 1
+    run = with_waivers(amber, waiver()).check(AS_OF)
     assert run.code == 0, run.out
     result = run.json()
-    assert result["gate"] == "pass" and result["state"] == "red"
+    assert result["gate"] == "pass" and result["state"] == "amber"
     state = by_rule(result, "reconcile.state")[0]
     assert state["waived_by"] == "AUD-2026-114" and state["blocking"] is False
     assert state["evidence"]["waiver"] == {
         "audit_id": "AUD-2026-114", "owner": "release-lead",
         "reason": "partner annex restated; rerun booked", "expires_at": "2026-11-27T00:00:00Z"}
     assert result["counts"]["waived"] == 1
-    text = red.check(AS_OF, fmt="text").out
+    text = amber.check(AS_OF, fmt="text").out
     assert "waived" in text and "reconcile.state" in text
+
+
+def test_a_red_state_cannot_be_waived(red: Project) -> None:
+    """Red blocks publish until an override packet covers the missed windows; a waiver of
+    the state finding is refused (a warning naming it) and the gate stays blocked."""
+    run = with_waivers(red, waiver()).check(AS_OF)
+    assert run.code == 1, run.out
+    result = run.json()
+    assert result["gate"] == "blocked" and result["state"] == "red"
+    state = by_rule(result, "reconcile.state")[0]
+    assert state["waived_by"] is None and state["blocking"] is True
+    refused = by_rule(result, "waiver.refused")
+    assert [f["subject"] for f in refused] == ["AUD-2026-114"]
+    assert "cannot waive a red governance state" in refused[0]["message"]
 
 
 def test_an_expired_waiver_waives_nothing_and_is_a_finding(red: Project) -> None:
@@ -84,12 +108,13 @@ def test_an_unused_waiver_is_reported(red: Project) -> None:
     assert unused[0]["severity"] == "info"
 
 
-def test_waivers_from_csv(red: Project) -> None:
+def test_waivers_from_csv(amber: Project) -> None:
     row = waiver()
-    (red.root / "waivers.csv").write_text(
-        ",".join(row) + "\n" + ",".join(f'"{v}"' for v in row.values()) + "\n", encoding="utf-8")
-    red.update_config(waivers="waivers.csv")
-    assert red.check(AS_OF).code == 0
+    (amber.root / "waivers.csv").write_text(
+        ",".join(row) + "\n" + ",".join(f'"{v}"' for v in row.values()) + "\n",
+        encoding="utf-8")
+    amber.update_config(waivers="waivers.csv")
+    assert amber.check(AS_OF).code == 0
 
 
 @pytest.mark.parametrize(("row", "expected"), [

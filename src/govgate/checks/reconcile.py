@@ -148,8 +148,10 @@ def _integrity(recon: ReconInputs, run: _Run) -> list[Finding]:
 
 
 def _block_states(evaluation: Evaluation, recon: ReconInputs) -> frozenset[str]:
-    configured = evaluation.config.data.get("block_states")
-    return frozenset(configured) if configured is not None else recon.policy.block_states
+    from .gate import blocking_states
+
+    # Red always blocks; block_states only says whether amber blocks too.
+    return blocking_states(evaluation.config.data.get("block_states"), recon.policy.block_states)
 
 
 def _state_findings(evaluation: Evaluation, recon: ReconInputs,

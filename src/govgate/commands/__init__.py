@@ -49,5 +49,8 @@ class Session:
             extra = [p for p in self._config.data.get("plugins", []) if p not in self.plugins]
             if extra and self._pm is None:
                 self.plugins = [*self.plugins, *extra]
+            from ..plugins import require_section_plugins
+
+            require_section_plugins(self.pm, self._config.data)
             self.pm.hook.govgate_configure.call_historic(kwargs={"config": self._config})
         return self._config

@@ -35,18 +35,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    from pathlib import Path
+    """Validate, evaluate, write the outputs, then append to the ledger and deliver, then print.
 
+    Each step starts only when the one before succeeded; a refusal before the evaluation writes
+    nothing (exit 2), a failure after it keeps the verdict (see :mod:`govgate.outcome`).
+    """
     from ..delivery import deliver
     from ..evaluate import evaluate
+    from ..preflight import after_decision, check_delivery, check_output, output_folder
     from ..reporters import ReportContext, available, select_reporters
-    from ..writing import write_outputs
+    from ..writing import ARTIFACTS, output_names, write_outputs
 
     config = session.config()
     block_on = getattr(args, "block_on", None)
     if block_on is not None:
         import dataclasses
 
+        # Red blocks either way (govgate.checks.gate); --block-on only decides about amber.
         states = ["red"] if block_on == "red" else ["red", "amber"]
         config = dataclasses.replace(config, data={**config.data, "block_states": states})
     pm = session.pm
@@ -54,18 +59,32 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if not formats:
         raise UsageError("--format needs at least one format", source="command line")
     reporters = select_reporters(pm, formats)  # unknown formats fail before any work
-    result, evaluation = evaluate(config, pm, session.as_of)
-    if not args.no_deliver:
-        result = deliver(result, config, pm)
-    output = Path(args.output).resolve() if args.output else config.output_dir
-    from ..reporters.terminal import from_args
-
-    context = ReportContext(config=config, output=output, terminal=from_args(args, session.out))
+    output = output_folder(args.output, config, session.cwd)
     # The job summary and the heat-map picture are written on every run, whatever --format says.
     always = [r for name, r in available(pm).items() if name in ALWAYS_WRITTEN
               and r.filename not in {chosen.filename for chosen in reporters}]
-    write_outputs(result, evaluation, output, [*reporters, *always], context)
+    writers = [*reporters, *always]
+    check_output(output, output_names(writers), folders=[ARTIFACTS])
+    deliver_now = not args.no_deliver
+    if deliver_now:
+        check_delivery(config, pm)
+    result, evaluation = evaluate(config, pm, session.as_of)
+    from ..reporters.terminal import from_args
+
+    context = ReportContext(config=config, output=output, terminal=from_args(args, session.out))
+    verdict = ExitCode.OK if result.passed else ExitCode.GATE_BLOCKED
+    with after_decision(verdict, "the reports"):
+        write_outputs(result, evaluation, output, writers, context)
+    if deliver_now:
+        with after_decision(verdict, "the ledger and pages"):
+            delivered = deliver(result, config, pm)
+        if delivered != result:
+            # A page that could not be delivered blocks: the reports must say so too.
+            result = delivered
+            verdict = ExitCode.OK if result.passed else ExitCode.GATE_BLOCKED
+            with after_decision(verdict, "the reports"):
+                write_outputs(result, evaluation, output, writers, context)
     if reporters:
         session.out.write(reporters[0].render(result, context))
     pm.hook.govgate_finish(result=result, config=config)
-    return ExitCode.OK if result.passed else ExitCode.GATE_BLOCKED
+    return verdict

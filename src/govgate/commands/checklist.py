@@ -31,10 +31,11 @@ def run(args: argparse.Namespace, session: Session) -> int:
     from ..timeutil import format_instant
 
     config = session.config()
+    output = output_dir(args, config, session.cwd)  # checked before anything is evaluated
     items = evaluate_checklist(evaluate_at(config, session.pm, session.as_of))
     at = format_instant(session.as_of)
     text = render_checklist(items, at)
-    write_documents(output_dir(args, config, session.cwd),
+    write_documents(output,
                     {"checklist.md": text, "checklist.json": to_json(checklist_json(items, at))})
     session.out.write(text)
     # Without --strict a document, not a gate: failing items are content and the exit code

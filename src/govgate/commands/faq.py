@@ -26,7 +26,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     from ..documents.snapshots import evaluate_at
 
     config = session.config()
+    output = output_dir(args, config, session.cwd)  # checked before anything is evaluated
     text = render_faq(faq_data(evaluate_at(config, session.pm, session.as_of)))
-    write_documents(output_dir(args, config, session.cwd), {"signer-faq.md": text})
+    write_documents(output, {"signer-faq.md": text})
     session.out.write(text)
     return ExitCode.OK

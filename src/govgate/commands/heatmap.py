@@ -60,25 +60,34 @@ def run(args: argparse.Namespace, session: Session) -> int:
     from ..fatigue.model import Thresholds
     from ..fatigue.snapshot import render_json, rows_to_csv
 
+    output = None
+    if args.output is not None:
+        from ..paths import command_line_output, ensure_writable
+
+        # Checked before the export is read: no symbolic link on the way, writable.
+        output = command_line_output(str(args.output), session.cwd, what="--output")
+        ensure_writable(output, what="--output")
     log = _load(args, session)
     try:
         refresh = heatmap(log, session.as_of, Thresholds(), classify=_classifier(session))
     except ValueError as exc:  # an as-of off the log's refresh grid
         raise UsageError(str(exc), where="--as-of") from None
+    if output is not None:
+        from ..fsutil import write_all_atomic
+        from ..preflight import after_decision
+
+        # Relative to the command's working folder, like every other command's -o (main() may
+        # run in-process for another folder than the process's own); both files or neither.
+        with after_decision(ExitCode.OK, "the heat-map files"):
+            write_all_atomic({output / OUTPUT_JSON: render_json(refresh).encode("utf-8"),
+                              output / OUTPUT_CSV: rows_to_csv(refresh).encode("utf-8")})
+    # Printed last: a reader that went away cannot cost the files (govgate.outcome).
     if args.format == "json":
         session.out.write(render_json(refresh))
     elif args.format == "csv":
         session.out.write(rows_to_csv(refresh))
     else:
         session.out.write(render_text(refresh))
-    if args.output is not None:
-        from ..fsutil import write_atomic
-
-        # Relative to the command's working folder, like every other command's -o (main() may
-        # run in-process for another folder than the process's own).
-        output = session.cwd / args.output
-        write_atomic(output / OUTPUT_JSON, render_json(refresh).encode("utf-8"))
-        write_atomic(output / OUTPUT_CSV, rows_to_csv(refresh).encode("utf-8"))
     return int(ExitCode.OK)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ..errors import GovgateError
+from ..errors import ExitCode, GovgateError, OutputError
 
 if TYPE_CHECKING:
     from . import Session
@@ -35,9 +35,13 @@ def run(args: argparse.Namespace, session: Session) -> int:
 
     from ..delivery import deliver
     from ..evaluate import evaluate
+    from ..preflight import after_decision, check_delivery
     from ..promote.plugin import get_promote_result
 
     config = session.config()
+    deliver_now = not args.effective and not args.no_deliver
+    if deliver_now:
+        check_delivery(config, session.pm)  # before anything is evaluated or written
     result, evaluation = evaluate(config, session.pm, session.as_of)
     promotes = get_promote_result(evaluation)
     if promotes is None:
@@ -50,19 +54,29 @@ def run(args: argparse.Namespace, session: Session) -> int:
             raise GovgateError(f"no route {args.route!r} in the active backup_owner_policy "
                                f"(routes: {', '.join(sorted(signers))})", source="--route")
         signers = {args.route: signers[args.route]}
-    if not args.effective and not args.no_deliver:
+    if deliver_now:
         # Only the promote domain's records and pages: this command does not act on the
         # reconciliation gate.
         own = {"promote", "revert", "forced_revert", "page", "escalation_decision",
                "freeze_gate", "freeze_lift"}
         pages = tuple(p for p in result.pages if p.dedup_key.startswith("govgate:rung2:"))
         records = tuple(r for r in result.records if r.kind in own)
-        deliver(dataclasses.replace(result, pages=pages, records=records), config, session.pm)
+        mine = dataclasses.replace(result, pages=pages, records=records)
+        with after_decision(ExitCode.OK, "the ledger and pages"):
+            delivered = deliver(mine, config, session.pm)
+        before = set(mine.findings)
+        failed = [f for f in delivered.findings if f not in before]
+    else:
+        failed = []
     if args.format == "json":
         payload = {"effective_signers": signers} if args.effective else section
         session.out.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-        return 0
-    session.out.write(_text(section, signers, only_signers=args.effective))
+    else:
+        session.out.write(_text(section, signers, only_signers=args.effective))
+    if failed:
+        # A rung-2 page that did not arrive is not a success of this command (exit 4).
+        raise OutputError(f"{len(failed)} page(s) not delivered; first: {failed[0].message}",
+                          verdict=ExitCode.OK, source=failed[0].subject)
     return 0
 
 

@@ -76,9 +76,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if session.as_of < period.start:
         raise UsageError(f"the window {period.label} has not opened at as-of", source="--as-of")
     config = session.config()
+    output = output_dir(args, config, session.cwd)  # checked before anything is evaluated
     closed = evaluate_at(config, session.pm, period.close(session.as_of))
     opened = opening(config, session, period.start, closed)
-    output = output_dir(args, config, session.cwd)
     data = build_readback(period, opened, closed, relative_link(config.ledger_path, output))
     text = render_readback(data)
     name = f"readback-{period.slug}"

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
                                source=ref) from None
         candidates.append((Path(ref).name, data))
     config = session.config()
+    output = output_dir(args, config, session.cwd)  # checked before anything is evaluated
     review = run_review(config, session.pm, period, session.as_of, candidates)
     name = f"review-{period.slug}"
     svg_name = f"{name}-heatmap.svg"
@@ -62,6 +63,6 @@ def run(args: argparse.Namespace, session: Session) -> int:
             {"kind": "backup_owner_policy_history", "revisions": list(proposal.history)})
         if proposal.file_name and proposal.yaml_text:
             files[proposal.file_name] = proposal.yaml_text
-    write_documents(output_dir(args, config, session.cwd), files)
+    write_documents(output, files)
     session.out.write(review.markdown)
     return ExitCode.OK

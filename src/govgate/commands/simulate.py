@@ -62,8 +62,6 @@ def _parse(args: argparse.Namespace) -> tuple[dict[int, str], set[int], dict[tup
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    from pathlib import Path
-
     from ..loaders.policies import load_policies
     from ..recon.loader import load_epsilon_policies, load_recon_policy
     from ..simulation import Scenario, write_scenario
@@ -80,7 +78,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if unknown:
         raise UsageError(f"--drift names unknown metric_id {unknown[0]!r} "
                          f"(known: {', '.join(metrics)})", source="command line")
-    out = Path(args.out)
+    from ..paths import command_line_output
+
+    # No symbolic link on the way below the working folder, nor the folder itself.
+    out = command_line_output(args.out, session.cwd, what="--out")
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} exists and is not empty", source="--out")
     scenario = Scenario(weeks=args.weeks, skips=skips, silent=silent, drifts=drifts,

@@ -41,8 +41,10 @@ def faq_data(snapshot: Snapshot) -> dict[str, Any]:
                                            for k, v in vars_of(t).items()},
                             "routes": []}
     if isinstance(recon, ReconInputs):
-        configured = snapshot.evaluation.config.data.get("block_states")
-        states = sorted(configured if configured is not None else recon.policy.block_states)
+        from ..checks.gate import blocking_states
+
+        states = sorted(blocking_states(snapshot.evaluation.config.data.get("block_states"),
+                                        recon.policy.block_states))
         data["reconciliation"] = {
             "policy_version": recon.policy.version, "block_states": states,
             "max_gap": format_duration(recon.policy.page_max_gap),

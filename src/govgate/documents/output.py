@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from ..fsutil import write_atomic
+from ..fsutil import write_all_atomic
 
 if TYPE_CHECKING:
     import argparse
@@ -28,9 +28,14 @@ def add_output_option(parser: argparse.ArgumentParser) -> None:
 
 
 def output_dir(args: argparse.Namespace, config: Config, cwd: Path) -> Path:
-    """``-o DIR`` (relative to the command's working folder) or the config's ``output``."""
+    """``-o DIR`` (relative to the command's working folder) or the config's ``output``,
+    checked (inside the project, no symbolic link, writable) before anything is evaluated."""
+    from ..preflight import check_output, output_folder
+
     given = getattr(args, "output", None)
-    return (cwd / given).resolve() if given else config.output_dir
+    folder = output_folder(str(given) if given else None, config, cwd)
+    check_output(folder, [])
+    return folder
 
 
 def to_json(data: Any) -> bytes:
@@ -39,14 +44,21 @@ def to_json(data: Any) -> bytes:
 
 
 def write_documents(output: Path, files: Mapping[str, str | bytes]) -> list[Path]:
-    """Write every file under ``output`` (names are relative), in name order."""
-    written = []
-    for name in sorted(files):
-        data = files[name]
-        path = output / name
-        write_atomic(path, data.encode() if isinstance(data, str) else data)
-        written.append(path)
-    return written
+    """Write every file under ``output`` (names are relative) as one set, atomically.
+
+    A file in the way (a folder, a symbolic link) is refused before any is written (exit 2);
+    a write that fails keeps every earlier file as it was (exit 4, ``OUTPUT_ERROR``).
+    """
+    from ..errors import ExitCode
+    from ..paths import check_targets
+    from ..preflight import after_decision
+
+    check_targets(output, files, what="output")
+    paths = {output / name: (data.encode() if isinstance(data, str) else data)
+             for name, data in files.items()}
+    with after_decision(ExitCode.OK, "the documents"):
+        write_all_atomic(paths)
+    return sorted(paths)
 
 
 def relative_link(target: Path, output: Path) -> str:

@@ -96,10 +96,7 @@ def load_policies(config: Config, hook: pluggy.HookRelay) -> PolicySet:
         folder = resolve_path(str(setting), config.base, config.section("sources"))
         if kind_of(folder, str(setting)) != "folder":
             raise GovgateError("policies folder not found", source=str(setting))
-        refs = sorted(
-            relative(config, p) for p in folder.rglob("*")
-            if p.suffix in POLICY_SUFFIXES and p.is_file()
-        )
+        refs = sorted(relative(config, p) for p in policy_files(folder, str(setting)))
     docs = [parse_policy(read_ref(config, hook, ref), ref) for ref in refs]
     seen: dict[tuple[str, str], str] = {}
     for d in docs:
@@ -110,6 +107,60 @@ def load_policies(config: Config, hook: pluggy.HookRelay) -> PolicySet:
                 source=d.source, where="/version",
             )
     return PolicySet(tuple(docs))
+
+
+def policy_files(folder: Path, ref: str) -> list[Path]:
+    """Every policy file under ``folder``; what cannot be listed or followed is an error.
+
+    A policy that is not read cannot decide a run, so nothing is skipped: a sub-folder that
+    cannot be listed (no permission), a sub-folder that is a symbolic link (it could lead
+    anywhere, and ``rglob`` would silently not follow it), a link that leads nowhere and a
+    ``*.yaml`` that is not a regular file (a FIFO, a device) all stop the run with exit 2.
+    A symbolic link to a file is read like any reference (inside the project only).
+    """
+    import os
+    import stat
+
+    found: list[Path] = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            raise GovgateError("cannot list this folder: "
+                               f"{exc.strerror or 'I/O error'}",
+                               source=_shown(ref, folder, current)) from None
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    target = os.stat(path).st_mode  # FileNotFoundError for a dangling link
+                    if stat.S_ISDIR(target):
+                        raise GovgateError(f"{entry.name} is a symbolic link to a folder "
+                                           "(policies are not looked for through links)",
+                                           source=_shown(ref, folder, path))
+                    mode = target
+                else:
+                    mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                raise GovgateError(f"cannot read {entry.name}: {exc.strerror or 'I/O error'}",
+                                   source=_shown(ref, folder, path)) from None
+            if stat.S_ISDIR(mode):
+                pending.append(path)
+            elif path.suffix in POLICY_SUFFIXES:
+                if not stat.S_ISREG(mode):
+                    raise GovgateError("a policy file must be a regular file",
+                                       source=_shown(ref, folder, path))
+                found.append(path)
+    return found
+
+
+def _shown(ref: str, folder: Path, path: Path) -> str:
+    """``path`` as the configuration would name it (never the machine's absolute path)."""
+    inner = path.relative_to(folder).as_posix()
+    return ref if inner == "." else f"{ref.rstrip('/')}/{inner}"
 
 
 def relative(config: Config, path: Path) -> str:

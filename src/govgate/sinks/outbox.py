@@ -32,6 +32,12 @@ def outbox_path(settings: Mapping[str, Any]) -> Path | None:
 
 
 @hookimpl
+def govgate_check_paging(settings: Mapping[str, Any]) -> None:
+    """The outbox setting names a file; the caller checked where it is (govgate.paths)."""
+    outbox_path(settings)
+
+
+@hookimpl
 def govgate_page(page: Page, settings: Mapping[str, Any], ledger: Ledger) -> DeliveryResult | None:
     """Append ``page`` to the outbox unless it is there already (or the run ledger says so)."""
     path = outbox_path(settings)

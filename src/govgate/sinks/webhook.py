@@ -89,7 +89,14 @@ class WebhookSettings:
         url = conf.get("url")
         if not isinstance(url, str):
             raise fail("url", "expected the webhook URL as a string")
-        parts = urlsplit(url)
+        if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+            raise fail("url", "expected a URL without spaces or control characters")
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise fail("url", "malformed URL (a bracket, port or character that a URL "
+                              "cannot hold)") from None
         schemes = ("https", "http") if allow_http else ("https",)
         if parts.scheme not in schemes or not parts.hostname:
             hint = "" if allow_http else " (set allow_http: true to allow http://)"
@@ -225,6 +232,13 @@ def deliver(page: Page, cfg: WebhookSettings) -> DeliveryResult:
     message = f"not delivered to {cfg.origin} after {attempt} {noun}: {detail}"
     _log.error("page %s: %s", page.dedup_key, message)
     return DeliveryResult(SINK, page.dedup_key, False, False, attempt, message)
+
+
+@hookimpl
+def govgate_check_paging(settings: Mapping[str, Any]) -> None:
+    """The settings parse and the routing key variable is set, before anything is written."""
+    if settings.get("webhook") is not None:
+        WebhookSettings.from_settings(settings["webhook"]).routing_key()
 
 
 @hookimpl
