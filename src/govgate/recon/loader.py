@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..decimals import canonical_text, parse_decimal
 from ..errors import GovgateError
 from ..loaders.documents import Document, parse_document, validate
 from ..loaders.io import read_ref
@@ -45,27 +46,21 @@ MAX_WINDOWS = 10_000
 
 
 def canonical_value(value: Decimal) -> str:
-    """The text of a metric value in the ingest-hash canonical form (``12.50`` -> ``12.5``)."""
-    if value == 0:
-        return "0"
-    return format(value.normalize(), "f")
+    """The text of a metric value in the ingest-hash canonical form (``12.50`` -> ``12.5``,
+    ``-0.00`` -> ``0``, ``1E+3`` -> ``1000``); exact at any number of digits."""
+    return canonical_text(value)
 
 
 def ingest_hash(values: dict[str, Decimal]) -> str:
-    """``sha256:`` of the lines ``metric_id,value\\n`` sorted by metric_id (UTF-8)."""
+    """``sha256:`` of the lines ``metric_id,value\\n`` sorted by metric_id (UTF-8), as
+    docs/canonical.md writes it down."""
     text = "".join(f"{m},{canonical_value(values[m])}\n" for m in sorted(values))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def to_decimal(value: Any, source: str, where: str) -> Decimal:
-    try:
-        number = Decimal(str(value)) if not isinstance(value, bool) else None
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        raise GovgateError(f"expected a finite decimal number, got {value!r}", source=source,
-                           where=where)
-    return number
+def to_decimal(value: Any, source: str, where: str, text: str | None = None) -> Decimal:
+    """An input number, exact and bounded (see :mod:`govgate.decimals`)."""
+    return parse_decimal(value, source=source, where=where, text=text)
 
 
 def _utc_window(value: Any, source: str, where: str) -> datetime:
@@ -139,9 +134,12 @@ def load_epsilon_policies(policies: PolicySet) -> dict[str, EpsilonPolicy]:
                     f"unknown metric_id {metric_id!r}: not in the metric dictionary",
                     source=doc.source, where=f"line {line}, {where}" if line else where,
                 )
+            # A YAML float is read back from its text: 0.10000000000000000001 stays itself.
             tolerances[metric_id] = Tolerance(
-                abs_tol=to_decimal(tol["abs_tol"], doc.source, where + "/abs_tol"),
-                rel_tol=to_decimal(tol["rel_tol"], doc.source, where + "/rel_tol"),
+                abs_tol=to_decimal(tol["abs_tol"], doc.source, where + "/abs_tol",
+                                   doc.document.number_text(where + "/abs_tol")),
+                rel_tol=to_decimal(tol["rel_tol"], doc.source, where + "/rel_tol",
+                                   doc.document.number_text(where + "/rel_tol")),
                 owner_route=routes[metric_id],
             )
         result[doc.version] = EpsilonPolicy(doc.version, tolerances, doc.source)
@@ -194,7 +192,8 @@ def _export(doc: Document, side: str) -> MetricExport:
         if metric_id in values:
             raise GovgateError(f"duplicate metric_id {metric_id!r}", source=src,
                                where=f"line {line}, {where}" if line else where)
-        values[metric_id] = to_decimal(item["value"], src, where + "/value")
+        values[metric_id] = to_decimal(item["value"], src, where + "/value",
+                                       doc.number_text(where + "/value"))
         lines[metric_id] = line
     footer = data.get("footer")
     declared = footer["ingest_hash"] if footer else data["ingest_hash"]
