@@ -58,7 +58,7 @@ class _Run:
         for run in recon.runs:
             engine.check_on_schedule(run, recon)
         self.outcomes: dict[str, JobOutcome] = {
-            job_id: engine.evaluate_job(job, recon, compare)
+            job_id: engine.evaluate_job(job, recon, compare, evaluation.as_of)
             for job_id, job in sorted(recon.jobs.items())
         }
 

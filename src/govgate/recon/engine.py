@@ -10,6 +10,7 @@ from decimal import Decimal, DecimalException
 from ..decimals import exact, round_ratio
 from ..errors import GovgateError
 from ..timeutil import format_instant
+from . import provenance
 from .loader import window_grid
 from .model import (
     DiffRow,
@@ -47,11 +48,21 @@ def compare_metric(metric_id: str, leadership: Decimal | None, partner: Decimal 
                    "pass" if ok else "fail", None if ok else tolerance.owner_route)
 
 
-def evaluate_job(job: JobInputs, inputs: ReconInputs, compare: CompareMetric) -> JobOutcome:
-    """Recompute a job's verdict from its manifest and both exports."""
+def evaluate_job(job: JobInputs, inputs: ReconInputs, compare: CompareMetric,
+                 as_of: datetime | None = None) -> JobOutcome:
+    """Recompute a job's verdict from its manifest and both exports.
+
+    With ``as_of`` (the gate always passes it) the inputs' provenance is checked too: they must
+    belong to the run of their folder and its scheduled window, and the epsilon policy must be
+    approved at ``as_of``.
+    """
     m, lead, part = job.manifest, job.leadership, job.partner
     policy = inputs.policy
     problems: list[str] = []
+    decided_from = None
+    if as_of is not None:
+        problems += provenance.job_problems(job.run_id, job, inputs, as_of)
+        decided_from = inputs.epsilon_policies[m.epsilon_policy_version].approved_at
     window = (m.start_inclusive, m.end_exclusive)
     for export in (lead, part):
         if (export.start_inclusive, export.end_exclusive) != window:
@@ -90,8 +101,9 @@ def evaluate_job(job: JobInputs, inputs: ReconInputs, compare: CompareMetric) ->
     if annex_rejected:
         # A rejected annex is never compared: its rows cannot be trusted to mean the same thing.
         rows = ()
-    return JobOutcome(m.job_run_id, status, rows, tuple(problems),
-                      lead.computed_ingest_hash, part.computed_ingest_hash)
+    return JobOutcome(job.run_id, status, rows, tuple(problems),
+                      lead.computed_ingest_hash, part.computed_ingest_hash,
+                      decided_from=decided_from)
 
 
 def _compare(compare: CompareMetric, metric_id: str, job: JobInputs,
@@ -132,6 +144,8 @@ def effective_status(run: SchedulerRow, outcomes: dict[str, JobOutcome], as_of: 
     if outcome is None:
         # A PASS claimed without its inputs cannot be replayed, so it does not count.
         return "FAIL"
+    if outcome.decided_from is not None and as_of < outcome.decided_from:
+        return "FAIL"  # its epsilon policy was not approved yet: nothing decided it then
     return outcome.status
 
 
