@@ -116,7 +116,8 @@ def parse_decimal(value: Any, *, source: str | None, where: str | None,
         problem = number_problem(value)
         number = value
     if problem or number is None:
-        raise GovgateError(f"expected a finite decimal number, got {_shown(value)}: it "
+        shown = _shown(text if text is not None else value)
+        raise GovgateError(f"expected a finite decimal number, got {shown}: it "
                            f"{problem or 'is not a number'}", source=source, where=where)
     return number
 
