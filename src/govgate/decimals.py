@@ -80,10 +80,16 @@ def text_problem(text: str) -> str | None:
     """Why ``text`` is not a bounded plain decimal number, or None when it is one."""
     if len(text) > 4 * MAX_DIGITS or not _DECIMAL_TEXT.fullmatch(text):
         return "is not a decimal number written with the digits 0-9"
-    return number_problem(Decimal(text))
+    try:
+        number = Decimal(text)
+    except InvalidOperation:  # an exponent beyond what Decimal itself can hold
+        return f"is out of range (at most 1e{MAX_EXPONENT} and at least 1e-{MAX_EXPONENT})"
+    return number_problem(number)
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, int) and abs(value) >= 10**MAX_DIGITS:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -134,8 +140,10 @@ def canonical_text(value: Decimal) -> str:
         return format(value.normalize(), "f")
 
 
-def round_ratio(numerator: Decimal, denominator: Decimal, places: int) -> Decimal:
-    """``numerator / denominator`` rounded half-even to ``places`` decimals, exactly.
+def round_ratio(numerator: Decimal, denominator: Decimal, places: int, *,
+                half_up: bool = False) -> Decimal:
+    """``numerator / denominator`` rounded to ``places`` decimals, exactly: half-even, or with
+    ``half_up`` half away from zero (PostgreSQL's NUMERIC rounding).
 
     The quotient is formed from the exact integer ratios of both operands, so there is one
     rounding only (a decimal division followed by ``quantize`` would round twice, and
@@ -146,8 +154,11 @@ def round_ratio(numerator: Decimal, denominator: Decimal, places: int) -> Decima
     top, bottom = n1 * d2 * 10**places, d1 * n2
     if bottom < 0:
         top, bottom = -top, -bottom
-    quotient, rest = divmod(top, bottom)
-    if 2 * rest > bottom or (2 * rest == bottom and quotient % 2):
+    negative = top < 0
+    quotient, rest = divmod(abs(top), bottom)
+    if 2 * rest > bottom or (2 * rest == bottom and (half_up or quotient % 2)):
         quotient += 1
+    if negative:
+        quotient = -quotient
     with exact():
         return Decimal(quotient).scaleb(-places)

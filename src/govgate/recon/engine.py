@@ -43,7 +43,8 @@ def compare_metric(metric_id: str, leadership: Decimal | None, partner: Decimal 
         delta = partner - leadership
         used = max(tolerance.abs_tol, tolerance.rel_tol * abs(leadership))
         ok = abs(delta) <= used
-    relative = round_ratio(delta, abs(leadership), RELATIVE_PLACES) if leadership else None
+    relative = (round_ratio(delta, leadership.copy_abs(), RELATIVE_PLACES) if leadership
+                else None)
     return DiffRow(metric_id, leadership, partner, delta, relative, used,
                    "pass" if ok else "fail", None if ok else tolerance.owner_route)
 
