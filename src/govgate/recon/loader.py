@@ -288,8 +288,8 @@ def load_recon_inputs(config: Config, hook: pluggy.HookRelay, policies: PolicySe
     run_ids = {r.job_run_id for r in runs}
     for job_id, job in jobs.items():
         if job_id not in run_ids:
-            raise GovgateError(f"job folder {job_id!r} names no job_run_id of the scheduler rows "
-                               "(a job folder is named by its run's job_run_id)",
+            raise GovgateError(f"job folder {job_id!r} has no scheduler row (a job folder is "
+                               "named by its run's job_run_id)",
                                source=job.manifest.location.path, where="/job_run_id")
         eps = epsilon.get(job.manifest.epsilon_policy_version)
         if eps is None:
