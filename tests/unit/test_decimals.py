@@ -257,3 +257,51 @@ def test_the_boundary_of_a_thousand_digit_value_is_exact() -> None:
         assert Fraction(value) == Fraction(lead) + used + Fraction(nudge)
         row = engine.compare_metric("m", lead, value, tol)
         assert row.result == ("pass" if nudge <= 0 else "fail")
+
+
+# -- every other parser of numbers in input text ---------------------------------------------
+
+
+@pytest.mark.parametrize("digit", ["\u0667", "\uff17", "\u096d"])
+def test_durations_semvers_slas_and_thresholds_take_ascii_digits_only(digit: str) -> None:
+    from govgate.fatigue.validate import parse_sla
+    from govgate.promote.policy import parse_thresholds
+    from govgate.semver import parse_semver
+    from govgate.timeutil import parse_duration
+
+    with pytest.raises(GovgateError):
+        parse_duration(f"P{digit}D")
+    with pytest.raises(GovgateError):
+        parse_semver(f"1{digit}.2.0")
+    assert isinstance(parse_sla(f"0.{digit}"), str)  # an error message, not a value
+    assert isinstance(parse_sla(f"{digit}"), str)
+    doc = parse_document(f"thresholds:\n  amber_ratio: '0.{digit}'\n".encode(), "p.yaml")
+    with pytest.raises(GovgateError) as info:
+        parse_thresholds(doc, doc.data["thresholds"])
+    assert str(info.value).startswith("p.yaml: line 2, /thresholds/amber_ratio: expected a")
+
+
+def test_a_threshold_is_read_from_its_yaml_text() -> None:
+    from govgate.promote.policy import parse_thresholds
+
+    doc = parse_document(b"thresholds:\n  amber_ratio: 0.75000000000000000001\n", "p.yaml")
+    assert parse_thresholds(doc, doc.data["thresholds"]).amber_ratio == D(
+        "0.75000000000000000001")
+
+
+@pytest.mark.parametrize("text", ["P" + "9" * 5000 + "D", "P99999999999999999999D",
+                                  "PT99999999999999999999S"])
+def test_a_duration_out_of_range_is_refused(text: str) -> None:
+    from govgate.timeutil import parse_duration
+
+    with pytest.raises(GovgateError) as info:
+        parse_duration(text, source="p.yaml", where="/schedule/period")
+    assert str(info.value).startswith("p.yaml: /schedule/period: duration ")
+    assert "out of range" in str(info.value)
+
+
+def test_a_semver_of_5000_digits_is_refused() -> None:
+    from govgate.semver import parse_semver
+
+    with pytest.raises(GovgateError):
+        parse_semver("1.2." + "9" * 5000)
