@@ -189,3 +189,19 @@ def test_scheduled_window_is_derived_from_the_row_not_from_the_files(
     messages = [f["message"] for f in run.json()["findings"] if f["blocking"]]
     assert any("belong to another window" in m for m in messages), messages
     assert not any("window parity" in m for m in messages)
+
+
+@pytest.mark.parametrize("drift", ["tickets_p95:3:NaN", "tickets_p95:3:Infinity",
+                                   "tickets_p95:3:1e999", "tickets_p95:3:\u0665",
+                                   "tickets_p95:\u0663:1", "tickets_p95:3:1_0"])
+def test_simulate_refuses_a_drift_it_cannot_compute_exactly(
+        tmp_path: Path, run_cli: Any, drift: str) -> None:
+    import shutil
+
+    from tests.conftest import POLICIES
+
+    shutil.copytree(POLICIES, tmp_path / "policies")
+    (tmp_path / "govgate.yaml").write_text("policies: policies\n", encoding="utf-8")
+    run = run_cli(["simulate", "--out", str(tmp_path / "sim"), "--drift", drift], tmp_path)
+    assert run.code == 2 and run.err.count("\n") == 1 and "--drift" in run.err, run
+    assert not (tmp_path / "sim").exists()
