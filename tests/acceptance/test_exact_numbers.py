@@ -95,10 +95,14 @@ def test_a_number_no_exact_context_can_hold_is_refused_and_writes_nothing(
     project.set_value(LATEST, "partner", "tickets_p95", "0." + "0" * 998 + "1")
     run = project.check(Schedule.after(LATEST))
     assert (run.code, run.err) == (1, "")  # exact even 2,000 digits apart: no refusal needed
+    before = (project.output_files(), project.ledger_records(), project.jsonl(project.outbox))
     project.set_value(LATEST, "partner", "tickets_p95", "1" * 1001)
     run = project.check(Schedule.after(LATEST))
-    assert run.code == 2 and run.err.count("\n") == 1
+    assert run.code == 2 and run.err.count("\n") == 1 and run.out == ""
     assert "partner_annex.json: /rows/" in run.err and "1001 significant digits" in run.err
+    # A refusal writes nothing: the outputs, ledger and outbox of the earlier run stay as they were.
+    assert (project.output_files(), project.ledger_records(),
+            project.jsonl(project.outbox)) == before
 
 
 # -- provenance: the epsilon policy must be approved at the instant of the decision ---------
