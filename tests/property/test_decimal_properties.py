@@ -111,3 +111,29 @@ def text_canonical(value: Decimal) -> str:
 def test_ingest_hash_is_the_documented_text(values: dict[str, Decimal]) -> None:
     body = "".join(f"{m},{text_canonical(values[m])}\n" for m in sorted(values))
     assert ingest_hash(values) == "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+
+
+@given(st.dictionaries(st.text("abcdefghij_", min_size=1, max_size=8),
+                       st.builds(lambda sign, digits, frac, exp: f"{sign}{digits}{frac}{exp}",
+                                 st.sampled_from(["", "-"]),
+                                 st.from_regex(r"\A(0|[1-9][0-9]{0,60})\Z"),
+                                 st.sampled_from(["", ".5", ".000", ".1234567890123456789"]),
+                                 st.sampled_from(["", "e3", "E-7", "e+0"])),
+                       min_size=1, max_size=8))
+@EXAMPLES
+def test_a_json_number_and_its_string_read_the_same_and_hash_the_same(
+        rows: dict[str, str]) -> None:
+    """The loader path: a value written as a bare JSON number (PostgreSQL's row_to_json) is the
+    same exact decimal as the value written as a string, and hashes the same."""
+    from govgate.loaders.documents import parse_document
+    from govgate.recon.loader import to_decimal
+
+    bare = "[" + ", ".join(f'{{"m": "{m}", "v": {v}}}' for m, v in rows.items()) + "]"
+    items = parse_document(bare.encode(), "x.json").data
+    read = {item["m"]: to_decimal(item["v"], "x.json", "/v") for item in items}
+    assert read == {m: Decimal(v) for m, v in rows.items()}
+    plain = {m: v for m, v in rows.items() if "e" not in v.lower()}  # the schema's string form
+    strings = {m: to_decimal(v, "x.json", "/v") for m, v in plain.items()}
+    assert ingest_hash(strings) == ingest_hash({m: read[m] for m in plain})
+    body = "".join(f"{m},{text_canonical(Decimal(v))}\n" for m, v in sorted(rows.items()))
+    assert ingest_hash(read) == "sha256:" + hashlib.sha256(body.encode()).hexdigest()
