@@ -485,6 +485,11 @@ def _describe(error: Any) -> str:
         return f"missing required field {missing!r}"
     if validator == "additionalProperties":
         return f"unexpected field: {error.message.split('(')[-1].rstrip(')')}"
+    if validator == "dependentRequired":
+        # "'approved_by' is a dependency of 'approved_dt_utc'": fields that go together.
+        parts = error.message.split("'")
+        if len(parts) >= 4:
+            return f"missing field {parts[1]!r}: it goes with {parts[3]!r} (write both or neither)"
     if validator == "enum":
         allowed = ", ".join(repr(v) for v in error.validator_value)
         return f"expected one of {allowed}, got {_short(error.instance)}"
