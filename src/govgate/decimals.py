@@ -78,7 +78,9 @@ def number_problem(number: Decimal) -> str | None:
 
 def text_problem(text: str) -> str | None:
     """Why ``text`` is not a bounded plain decimal number, or None when it is one."""
-    if len(text) > 4 * MAX_DIGITS or not _DECIMAL_TEXT.fullmatch(text):
+    if len(text) > 4 * MAX_DIGITS:
+        return f"is longer than {4 * MAX_DIGITS} characters"
+    if not _DECIMAL_TEXT.fullmatch(text):
         return "is not a decimal number written with the digits 0-9"
     try:
         number = Decimal(text)
