@@ -152,6 +152,8 @@ class _BadNumber(Exception):
 def _json_float(token: str) -> Decimal:
     """JSON numbers with a fraction or exponent are exact decimals, never binary floats
     (PostgreSQL's ``row_to_json`` writes NUMERIC ``1234567890.123456789`` as a bare number)."""
+    if len(token) <= 40 and "e" not in token and "E" not in token:
+        return Decimal(token)  # the JSON grammar's digits, short, no exponent: in bounds
     problem = text_problem(token)
     if problem:
         raise _BadNumber(token, problem)
