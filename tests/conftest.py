@@ -146,8 +146,11 @@ def sha256_lines(values: dict[str, str]) -> str:
     from decimal import Decimal
 
     def canonical(text: str) -> str:
+        # With a precision of its own: the default context's 28 digits would round the value.
+        from decimal import Context
+
         number = Decimal(text)
-        return "0" if number == 0 else format(number.normalize(), "f")
+        return "0" if number == 0 else format(Context(prec=5000).normalize(number), "f")
 
     body = "".join(f"{m},{canonical(values[m])}\n" for m in sorted(values))
     return "sha256:" + hashlib.sha256(body.encode()).hexdigest()

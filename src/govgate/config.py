@@ -73,6 +73,9 @@ def _pyproject_section(path: Path) -> dict[str, Any] | None:
         raise GovgateError(f"cannot read TOML: {exc}", source=str(path)) from None
     except RecursionError:  # tomllib nests recursively
         raise GovgateError("cannot read TOML: nested too deeply", source=str(path)) from None
+    except ValueError:  # int() of a number of more than 4,300 digits
+        raise GovgateError("cannot read TOML: a number has too many digits",
+                           source=str(path)) from None
     section = data.get("tool", {}).get("govgate")
     return section if isinstance(section, dict) else None
 

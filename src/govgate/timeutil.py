@@ -10,10 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 from .errors import GovgateError
 
+# ASCII digits only: Python's \d and int() also take Arabic-Indic or full-width digits.
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?\Z",
+    re.ASCII,
 )
+#: Digits of one duration component: enough for any duration a timedelta holds.
+_MAX_DURATION_DIGITS = 12
 
 
 def parse_instant(
@@ -71,8 +75,14 @@ def parse_duration(
             source=source,
             where=where,
         )
-    parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    return timedelta(**parts)
+    values = {k: v for k, v in match.groupdict().items() if v}
+    try:
+        if any(len(v) > _MAX_DURATION_DIGITS for v in values.values()):
+            raise OverflowError  # before int(): it raises ValueError beyond 4,300 digits
+        return timedelta(**{k: int(v) for k, v in values.items()})
+    except OverflowError:
+        raise GovgateError(f"duration {str(value)[:40]!r} is out of range", source=source,
+                           where=where) from None
 
 
 def format_duration(delta: timedelta) -> str:

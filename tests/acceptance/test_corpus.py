@@ -106,6 +106,12 @@ def place(project: Project, outside: Path, name: str, case: dict[str, Any],
         target = project.config_path
     elif slot.startswith("job:"):
         target = project.root / JOB / slot.removeprefix("job:")
+    elif slot == "job-folder":
+        # A bundle: every file of the job folder at once (a folder copied from another run).
+        files: dict[str, str] = yaml.safe_load(src.read_text(encoding="utf-8"))
+        for file_name, text in files.items():
+            (project.root / JOB / file_name).write_text(text, encoding="utf-8")
+        return
     elif slot == "policy":
         target = project.root / "policies" / name
     elif slot.startswith("policy:"):
@@ -192,8 +198,9 @@ def test_every_corpus_file_has_an_entry_and_every_entry_a_file() -> None:
     assert files == set(CASES), (sorted(files - set(CASES)), sorted(set(CASES) - files))
     for name, case in CASES.items():
         outcome = case.get("outcome", "error")
-        assert outcome in {"error", "accepted", "neutralised"}, name
-        assert ("expect" in case) == (outcome == "error"), name
+        assert outcome in {"error", "accepted", "neutralised", "blocked"}, name
+        assert ("expect" in case) == (outcome in ("error", "blocked")), name
+        assert ("rule" in case) == (outcome == "blocked"), name
         assert ("payloads" in case) == (outcome == "neutralised"), name
         for key in ("xfail", "xfail_heatmap_csv"):
             assert str(case.get(key, "BUG: ")).startswith("BUG: "), name
@@ -224,6 +231,22 @@ def test_validate_never_crashes_on_a_corpus_file(run_cli: Any, name: str) -> Non
     assert run.err == "" or run.err.startswith("govgate: error: "), run.err
     assert "Traceback" not in run.out + run.err
     assert not CONTROL.search(run.out.replace("\n", "")), run.out
+
+
+@pytest.mark.parametrize(("name", "case"), params({"blocked"}))
+def test_inputs_of_another_run_block_the_gate(build: Callable[..., Project], name: str,
+                                              case: dict[str, Any]) -> None:
+    """Well-formed inputs that cannot decide their run: the run FAILs and the gate blocks with a
+    finding that says why (exit 1), and the finding is about this case, not the project."""
+    project = build(name, case)
+    run = project.check(AS_OF)
+    assert (run.code, run.err) == (1, ""), (run.code, run.err)
+    result = project.result()
+    assert result["gate"] == "blocked"
+    hits = [f for f in result["findings"]
+            if f["rule"] == case["rule"] and f["blocking"] and re.search(case["expect"],
+                                                                         f["message"])]
+    assert hits, [(f["rule"], f["message"]) for f in result["findings"]]
 
 
 @pytest.mark.parametrize(("name", "case"), params({"accepted"}))
@@ -307,6 +330,16 @@ GENERATED: dict[str, tuple[str, bytes, str]] = {
                              r"very_deep_block\.yaml: line 1, column \d+: document nested"),
     "many_nodes.yaml": ("reconciliation.overrides", b"[" + b"1," * 250_000 + b"1]\n",
                         r"many_nodes\.yaml: line 1: document too large"),
+    "very_deep_events.json": ("fatigue.events", b"[" * 100_000 + b"]" * 100_000,
+                              r"very_deep_events\.json: document nested too deeply"),
+    # int() of more than 4,300 digits raises ValueError: once exit 3 in every JSON input.
+    "huge_int_events.json": ("fatigue.events",
+                             b'[{"sla_target_hours": ' + b"9" * 5000 + b"}]",
+                             r"huge_int_events\.json: line 1: number 9+\.\.\. has more than 1000"),
+    "huge_int_runs.json": ("reconciliation.runs", b'{"rows": [' + b"1" * 5000 + b"]}",
+                           r"huge_int_runs\.json: line 1: number 1+\.\.\. has more than 1000"),
+    "huge_int_overrides.yaml": ("reconciliation.overrides", b"- " + b"1" * 5000 + b"\n",
+                                r"huge_int_overrides\.yaml: line 1, column 3: number with more"),
     "long_cell_runs.csv": ("reconciliation.runs", b"job_run_id,scheduled_at,status\n"
                            + b"x" * 2_000_000 + b",2026-09-28T06:00:00Z,PASS\n",
                            r"long_cell_runs\.csv: row 2: invalid CSV: field larger than"),
@@ -330,6 +363,14 @@ def test_deeply_nested_pyproject_is_refused(tmp_path: Path, run_cli: Any) -> Non
     run = run_cli(["check", "--as-of", AS_OF], tmp_path)
     assert run.code == 2 and run.err.count("\n") == 1, run
     assert "pyproject.toml" in run.err and "TOML" in run.err
+
+
+def test_a_pyproject_number_of_5000_digits_is_refused(tmp_path: Path, run_cli: Any) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.govgate]\npolicies = " + "9" * 5000 + "\n", encoding="utf-8")
+    run = run_cli(["check", "--as-of", AS_OF], tmp_path)
+    assert run.code == 2 and run.err.count("\n") == 1, run
+    assert "pyproject.toml" in run.err and "too many digits" in run.err
 
 
 def test_a_symlink_loop_is_refused(project: Project) -> None:

@@ -58,7 +58,7 @@ class _Run:
         for run in recon.runs:
             engine.check_on_schedule(run, recon)
         self.outcomes: dict[str, JobOutcome] = {
-            job_id: engine.evaluate_job(job, recon, compare)
+            job_id: engine.evaluate_job(job, recon, compare, evaluation.as_of)
             for job_id, job in sorted(recon.jobs.items())
         }
 
@@ -129,8 +129,9 @@ def _write_artifacts(evaluation: Evaluation, recon: ReconInputs,
 def _integrity(recon: ReconInputs, run: _Run) -> list[Finding]:
     findings = []
     for row in recon.runs:
-        if row.status == "SKIPPED":
-            continue
+        if row.status == "SKIPPED" or (row.completed_at is not None
+                                       and row.completed_at > run.ev.as_of):
+            continue  # a run completed after as-of is still running at as-of: no verdict yet
         outcome = run.outcomes.get(row.job_run_id)
         if outcome is None and row.status == "PASS" and row.completed_at is not None:
             findings.append(Finding(

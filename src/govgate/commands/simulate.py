@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _parse(args: argparse.Namespace) -> tuple[dict[int, str], set[int], dict[tuple[int, str], str]]:
     from decimal import Decimal, InvalidOperation
 
+    from ..decimals import text_problem
+
     skips: dict[int, str] = {}
     for item in args.skip:
         week, _, reason = item.partition(":")
@@ -48,9 +50,11 @@ def _parse(args: argparse.Namespace) -> tuple[dict[int, str], set[int], dict[tup
     for item in args.drift:
         parts = item.split(":")
         try:
-            if len(parts) != 3 or not parts[1].isdigit():
+            # ASCII digits, a percent small enough that the simulated values stay exact.
+            if (len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit())
+                    or text_problem(parts[2]) or abs(Decimal(parts[2])) > 1000
+                    or len(Decimal(parts[2]).as_tuple().digits) > 12):
                 raise InvalidOperation
-            Decimal(parts[2])
         except InvalidOperation:
             raise UsageError(f"--drift {item!r}: expected METRIC:WEEK:PERCENT",
                              source="command line") from None

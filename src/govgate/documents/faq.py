@@ -24,7 +24,9 @@ __all__ = ["faq_data", "render_faq"]
 
 
 def _num(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    from ..decimals import canonical_text
+
+    return canonical_text(value)  # normalize() in the default context rounds to 28 digits
 
 
 def faq_data(snapshot: Snapshot) -> dict[str, Any]:

@@ -45,7 +45,8 @@ def parse_sla(text: str) -> int | str:
         value = Decimal(text)
     except (InvalidOperation, ValueError):
         return f"sla_target_hours {text!r} is not a number"
-    if text != text.strip() or not value.is_finite():
+    # Decimal() also reads Arabic-Indic or full-width digits and "1_0"; PostgreSQL does not.
+    if text != text.strip() or not value.is_finite() or not text.isascii() or "_" in text:
         return f"sla_target_hours {text!r} is not a number"
     scaled = value * 100
     if scaled != scaled.to_integral_value():
@@ -198,6 +199,8 @@ def check_derived(
 def _decimal_or_none(text: str) -> Decimal | object | None:
     if text == "":
         return None
+    if not text.isascii() or "_" in text:
+        return ...
     try:
         value = Decimal(text)
     except (InvalidOperation, ValueError):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from ..decimals import MAX_DIGITS, text_problem
 from ..errors import GovgateError
 
 #: Hostile YAML (billion laughs) is refused before it expands: no document needs more nodes.
@@ -23,6 +25,13 @@ class Document:
     data: Any
     source: str
     lines: dict[str, int] = field(default_factory=dict, compare=False)
+    #: YAML numbers as written, by JSON pointer: a YAML float is a binary approximation, and
+    #: ``0.10000000000000000001`` must not become ``0.1``. (JSON numbers are Decimals already.)
+    number_texts: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def number_text(self, pointer: str) -> str | None:
+        """The text of the YAML number at ``pointer``, as the file writes it."""
+        return self.number_texts.get(pointer)
 
     def line_of(self, pointer: str) -> int | None:
         """The 1-based line of ``pointer`` or of its nearest parent that has one."""
@@ -62,7 +71,8 @@ def parse_document(data: bytes, source: str) -> Document:
             if node is None:
                 raise GovgateError("empty document", source=source, where="line 1")
             lines: dict[str, int] = {}
-            _walk(node, (), lines, [0], source, loader.resolve)
+            numbers: dict[str, str] = {}
+            _walk(node, (), lines, [0], source, loader.resolve, numbers)
             try:
                 value = loader.construct_document(node)
             except (ValueError, TypeError, OverflowError):  # defensive: _walk refuses tags
@@ -77,7 +87,7 @@ def parse_document(data: bytes, source: str) -> Document:
                            where=where) from None
     except yaml.YAMLError as exc:
         raise GovgateError(f"invalid YAML: {exc}", source=source) from None
-    return Document(value, source, lines)
+    return Document(value, source, lines, numbers)
 
 
 @cache
@@ -132,10 +142,55 @@ def _reject_constant(name: str) -> Any:
     raise _Constant(name)
 
 
-def _parse_json(text: str, source: str) -> Document:
-    """JSON, strictly: no NaN/Infinity, nesting bounded like YAML's, errors with a line."""
+class _BadNumber(Exception):
+    def __init__(self, token: str, problem: str) -> None:
+        super().__init__(token)
+        self.token = token
+        self.problem = problem
+
+
+def _json_float(token: str) -> Decimal:
+    """JSON numbers with a fraction or exponent are exact decimals, never binary floats
+    (PostgreSQL's ``row_to_json`` writes NUMERIC ``1234567890.123456789`` as a bare number)."""
+    if len(token) <= 40 and "e" not in token and "E" not in token:
+        return Decimal(token)  # the JSON grammar's digits, short, no exponent: in bounds
+    problem = text_problem(token)
+    if problem:
+        raise _BadNumber(token, problem)
+    return Decimal(token)
+
+
+def _json_int(token: str) -> int:
+    # int() of more than 4,300 digits raises ValueError (CPython's conversion limit): bound first.
+    if len(token.lstrip("-")) > MAX_DIGITS:
+        raise _BadNumber(token, f"has more than {MAX_DIGITS} digits")
+    return int(token)
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?')
+
+
+def _json_number_line(text: str, token: str) -> int | None:
+    """The line of the first number ``token`` outside strings (error path only)."""
+    for match in _JSON_TOKEN.finditer(text):
+        if match.group() == token:
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def loads_json(text: str, source: str) -> Any:
+    """``json.loads`` for every JSON input: exact numbers (Decimal; ints bounded before
+    ``int()`` meets its 4,300-digit limit), no NaN/Infinity, unique keys. Every refusal is a
+    GovgateError naming ``source`` and a line, except RecursionError, which the caller turns
+    into its own depth message (:func:`parse_document` bounds depth further)."""
     try:
-        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys,
+                          parse_float=_json_float, parse_int=_json_int)
+    except _BadNumber as exc:
+        line = _json_number_line(text, exc.token)
+        shown = exc.token if len(exc.token) <= 40 else exc.token[:37] + "..."
+        raise GovgateError(f"number {shown} {exc.problem}", source=source,
+                           where=f"line {line}" if line else None) from None
     except _DuplicateKey as exc:
         where = _json_duplicate(text)
         raise GovgateError(f"duplicate key {exc.key!r}", source=source, where=where) from None
@@ -148,6 +203,12 @@ def _parse_json(text: str, source: str) -> Document:
         line = _json_line(text, lambda depth, token: token == name)
         raise GovgateError(f"{name} is not a number govgate accepts", source=source,
                            where=f"line {line}" if line else None) from None
+
+
+def _parse_json(text: str, source: str) -> Document:
+    """JSON, strictly: no NaN/Infinity, nesting bounded like YAML's, errors with a line."""
+    try:
+        value = loads_json(text, source)
     except RecursionError:
         value = None  # deeper than the decoder's own limit: located below
     if value is None or _json_depth(value) > MAX_DEPTH:
@@ -268,8 +329,11 @@ def _check_tag(node: Any, resolve: Any, source: str) -> None:
                            source=source, where=f"line {mark.line + 1}, column {mark.column + 1}")
 
 
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
 def _walk(node: Any, path: tuple[Any, ...], lines: dict[str, int], count: list[int],
-          source: str, resolve: Any) -> None:
+          source: str, resolve: Any, numbers: dict[str, str]) -> None:
     import yaml
 
     # Aliases are walked again at every use, so this bound also stops alias bombs.
@@ -282,6 +346,14 @@ def _walk(node: Any, path: tuple[Any, ...], lines: dict[str, int], count: list[i
         )
     lines.setdefault(pointer(path), node.start_mark.line + 1)
     _check_tag(node, resolve, source)
+    if isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS:
+        if len(node.value) > MAX_DIGITS + 2:
+            # Refused before PyYAML builds it: int() of 5,000 digits raises ValueError.
+            mark = node.start_mark
+            raise GovgateError(f"number with more than {MAX_DIGITS} digits",
+                               source=source,
+                               where=f"line {mark.line + 1}, column {mark.column + 1}")
+        numbers[pointer(path)] = node.value
     if isinstance(node, yaml.MappingNode):
         seen: dict[tuple[str, Any], int] = {}
         for key, value in node.value:
@@ -307,10 +379,10 @@ def _walk(node: Any, path: tuple[Any, ...], lines: dict[str, int], count: list[i
                 seen[(key.tag, key.value)] = line
                 # A field's place is the line of its key (a block value starts below it).
                 lines.setdefault(pointer((*path, key.value)), line)
-            _walk(value, (*path, key.value), lines, count, source, resolve)
+            _walk(value, (*path, key.value), lines, count, source, resolve, numbers)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines, count, source, resolve)
+            _walk(item, (*path, index), lines, count, source, resolve, numbers)
 
 
 @cache
@@ -349,6 +421,8 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
     In ECMA-262 (what JSON Schema specifies) ``$`` matches only at the end of the text; Python's
     ``$`` also matches before a final line feed, so ``"id\\n"`` would pass
     ``^[^\\x00-\\x1f]+$``. An unescaped ``$`` outside a character class becomes ``\\Z``.
+    ECMA-262's ``\\d`` is ``[0-9]`` only; Python's also matches Arabic-Indic or full-width
+    digits, which ``Decimal()`` and ``int()`` then accept as numbers: compiled with ASCII.
     """
     out: list[str] = []
     escaped = in_class = False
@@ -365,7 +439,7 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
             out.append("\\Z")
             continue
         out.append(char)
-    return re.compile("".join(out))
+    return re.compile("".join(out), re.ASCII)
 
 
 @cache
@@ -426,6 +500,11 @@ def _describe(error: Any) -> str:
         return f"missing required field {missing!r}"
     if validator == "additionalProperties":
         return _unexpected(error)
+    if validator == "dependentRequired":
+        # "'approved_by' is a dependency of 'approved_dt_utc'": fields that go together.
+        parts = error.message.split("'")
+        if len(parts) >= 4:
+            return f"missing field {parts[1]!r}: it goes with {parts[3]!r} (write both or neither)"
     if validator == "enum":
         allowed = ", ".join(repr(v) for v in error.validator_value)
         return f"expected one of {allowed}, got {_short(error.instance)}"

@@ -116,6 +116,10 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
     if key == "required":
         required = tuple(value)
         return lambda v: not isinstance(v, dict) or all(n in v for n in required)
+    if key == "dependentRequired":
+        pairs = tuple((name, tuple(needs)) for name, needs in value.items())
+        return lambda v: not isinstance(v, dict) or all(
+            n in v for name, needs in pairs if name in v for n in needs)
     if key == "items":
         if not isinstance(value, dict | bool):
             raise _Unsupported("items as a list")

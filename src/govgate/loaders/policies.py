@@ -53,10 +53,11 @@ class PolicySet:
         return next((d for d in self.docs if d.kind == kind and d.version == version), None)
 
     def active(self, kind: str, as_of: datetime) -> PolicyDoc | None:
-        """The highest version of ``kind`` approved at or before ``as_of``."""
+        """The highest version of ``kind`` approved at or before ``as_of``; a draft (no
+        ``approved_dt_utc``) is never in force."""
         candidates = [
             d for d in self.of_kind(kind)
-            if d.approved_dt_utc is None or d.approved_dt_utc <= as_of
+            if d.approved_dt_utc is not None and d.approved_dt_utc <= as_of
         ]
         return candidates[-1] if candidates else None
 

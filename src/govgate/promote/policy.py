@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GovgateError
@@ -56,14 +56,14 @@ def _location(doc: Document, ptr: str) -> Location:
 
 
 def _decimal(doc: Document, ptr: str, value: Any) -> Decimal:
-    # YAML floats are read back through their shortest repr, so 0.75 stays exactly 0.75.
-    try:
-        result = Decimal(str(value)) if not isinstance(value, bool) else None
-    except InvalidOperation:
-        result = None
-    if result is None or not result.is_finite():
-        raise _fail(doc, ptr, f"expected a decimal number, got {value!r}")
-    return result
+    # A YAML number is read from its text (0.75000000000000000001 is not 0.75); ASCII digits
+    # only, bounded (govgate.decimals).
+    from ..decimals import parse_decimal
+
+    line = doc.line_of(ptr)
+    return parse_decimal(value, source=doc.source,
+                         where=f"line {line}, {ptr}" if line is not None else ptr,
+                         text=doc.number_text(ptr))
 
 
 def parse_thresholds(doc: Document, data: Any, base: str = "/thresholds") -> Thresholds:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from ..fatigue.model import PendingAck, Refresh
@@ -34,8 +34,11 @@ _DAY_MICROS = Decimal(86_400_000_000)
 
 
 def _days(start: datetime, end: datetime) -> str:
+    from ..decimals import round_ratio
+
+    # One exact rounding (a division in the 28-digit context, then quantize, rounds twice).
     micros = Decimal((end - start) // timedelta(microseconds=1))
-    return str((micros / _DAY_MICROS).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return str(round_ratio(micros, _DAY_MICROS, 2, half_up=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from ..decimals import canonical_text
 from ..textsafe import csv_cell
 from ..timeutil import format_instant
 from .model import DiffRow, JobInputs, JobOutcome
@@ -19,9 +20,7 @@ CSV_COLUMNS = ("metric_id", "leadership_value", "partner_value", "delta", "relat
 
 def dec(value: Decimal | None) -> str | None:
     """Decimals are written as strings so no reader rounds them through a float."""
-    if value is None:
-        return None
-    return format(value.normalize(), "f") if value else "0"
+    return None if value is None else canonical_text(value)
 
 
 def row_dict(row: DiffRow) -> dict[str, Any]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 
+from ..decimals import exact, round_ratio
 from ..errors import GovgateError
 from ..timeutil import format_instant
+from . import provenance
 from .loader import window_grid
 from .model import (
     DiffRow,
@@ -21,7 +23,9 @@ from .model import (
     WindowOutcome,
 )
 
-RELATIVE_PLACES = Decimal("1e-10")
+#: The relative delta is reported rounded half-even to this many decimals (display only: the
+#: verdict compares exact values).
+RELATIVE_PLACES = 10
 
 CompareMetric = Callable[[str, Decimal | None, Decimal | None, Tolerance], DiffRow]
 Eligibility = Callable[[WindowOutcome, WindowOutcome | None, datetime], str | None]
@@ -33,19 +37,33 @@ def compare_metric(metric_id: str, leadership: Decimal | None, partner: Decimal 
     if leadership is None or partner is None:
         return DiffRow(metric_id, leadership, partner, None, None, None, "fail",
                        tolerance.owner_route)
-    delta = partner - leadership
-    used = max(tolerance.abs_tol, tolerance.rel_tol * abs(leadership))
-    relative = (delta / abs(leadership)).quantize(RELATIVE_PLACES) if leadership else None
-    ok = abs(delta) <= used
+    # In EXACT: in the default 28-digit context `-`, `*` and abs() round, and a delta 1e-22
+    # beyond the tolerance of a large value would compare as within it.
+    with exact():
+        delta = partner - leadership
+        used = max(tolerance.abs_tol, tolerance.rel_tol * abs(leadership))
+        ok = abs(delta) <= used
+    relative = (round_ratio(delta, leadership.copy_abs(), RELATIVE_PLACES) if leadership
+                else None)
     return DiffRow(metric_id, leadership, partner, delta, relative, used,
                    "pass" if ok else "fail", None if ok else tolerance.owner_route)
 
 
-def evaluate_job(job: JobInputs, inputs: ReconInputs, compare: CompareMetric) -> JobOutcome:
-    """Recompute a job's verdict from its manifest and both exports."""
+def evaluate_job(job: JobInputs, inputs: ReconInputs, compare: CompareMetric,
+                 as_of: datetime | None = None) -> JobOutcome:
+    """Recompute a job's verdict from its manifest and both exports.
+
+    With ``as_of`` (the gate always passes it) the inputs' provenance is checked too: they must
+    belong to the run of their folder and its scheduled window, and the epsilon policy must be
+    approved at ``as_of``.
+    """
     m, lead, part = job.manifest, job.leadership, job.partner
     policy = inputs.policy
     problems: list[str] = []
+    decided_from = None
+    if as_of is not None:
+        problems += provenance.job_problems(job.run_id, job, inputs, as_of)
+        decided_from = inputs.epsilon_policies[m.epsilon_policy_version].approved_at
     window = (m.start_inclusive, m.end_exclusive)
     for export in (lead, part):
         if (export.start_inclusive, export.end_exclusive) != window:
@@ -76,8 +94,7 @@ def evaluate_job(job: JobInputs, inputs: ReconInputs, compare: CompareMetric) ->
                         f"contract_max_semver {policy.contract_max_semver_text}")
     eps = inputs.epsilon_policies[m.epsilon_policy_version]
     rows = tuple(
-        compare(metric_id, lead.values.get(metric_id), part.values.get(metric_id),
-                eps.tolerances[metric_id])
+        _compare(compare, metric_id, job, eps.tolerances[metric_id])
         for metric_id in sorted(set(lead.values) | set(part.values))
     )
     annex_rejected = any(p.startswith("annex rejected") for p in problems)
@@ -85,8 +102,25 @@ def evaluate_job(job: JobInputs, inputs: ReconInputs, compare: CompareMetric) ->
     if annex_rejected:
         # A rejected annex is never compared: its rows cannot be trusted to mean the same thing.
         rows = ()
-    return JobOutcome(m.job_run_id, status, rows, tuple(problems),
-                      lead.computed_ingest_hash, part.computed_ingest_hash)
+    return JobOutcome(job.run_id, status, rows, tuple(problems),
+                      lead.computed_ingest_hash, part.computed_ingest_hash,
+                      decided_from=decided_from)
+
+
+def _compare(compare: CompareMetric, metric_id: str, job: JobInputs,
+             tolerance: Tolerance) -> DiffRow:
+    """One metric through the compare hook; a number no exact computation can hold (a trap of
+    the decimal context) is bad input naming the file and the metric, not an internal error."""
+    try:
+        return compare(metric_id, job.leadership.values.get(metric_id),
+                       job.partner.values.get(metric_id), tolerance)
+    except DecimalException as exc:
+        line = job.partner.value_lines.get(metric_id) or job.leadership.value_lines.get(metric_id)
+        raise GovgateError(
+            f"metric_id {metric_id!r} cannot be compared exactly "
+            f"({type(exc).__name__}): its values or tolerances are out of range",
+            source=job.partner.location.path,
+            where=f"line {line}, metric_id" if line else "metric_id") from None
 
 
 def check_on_schedule(run: SchedulerRow, inputs: ReconInputs) -> None:
@@ -111,6 +145,8 @@ def effective_status(run: SchedulerRow, outcomes: dict[str, JobOutcome], as_of: 
     if outcome is None:
         # A PASS claimed without its inputs cannot be replayed, so it does not count.
         return "FAIL"
+    if outcome.decided_from is not None and as_of < outcome.decided_from:
+        return "FAIL"  # its epsilon policy was not approved yet: nothing decided it then
     return outcome.status
 
 

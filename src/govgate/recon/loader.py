@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from ..decimals import canonical_text, parse_decimal
 from ..errors import GovgateError
 from ..loaders.documents import Document, parse_document, validate
 from ..loaders.io import read_ref
@@ -45,27 +46,21 @@ MAX_WINDOWS = 10_000
 
 
 def canonical_value(value: Decimal) -> str:
-    """The text of a metric value in the ingest-hash canonical form (``12.50`` -> ``12.5``)."""
-    if value == 0:
-        return "0"
-    return format(value.normalize(), "f")
+    """The text of a metric value in the ingest-hash canonical form (``12.50`` -> ``12.5``,
+    ``-0.00`` -> ``0``, ``1E+3`` -> ``1000``); exact at any number of digits."""
+    return canonical_text(value)
 
 
 def ingest_hash(values: dict[str, Decimal]) -> str:
-    """``sha256:`` of the lines ``metric_id,value\\n`` sorted by metric_id (UTF-8)."""
+    """``sha256:`` of the lines ``metric_id,value\\n`` sorted by metric_id (UTF-8), as
+    docs/canonical.md writes it down."""
     text = "".join(f"{m},{canonical_value(values[m])}\n" for m in sorted(values))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def to_decimal(value: Any, source: str, where: str) -> Decimal:
-    try:
-        number = Decimal(str(value)) if not isinstance(value, bool) else None
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        raise GovgateError(f"expected a finite decimal number, got {value!r}", source=source,
-                           where=where)
-    return number
+def to_decimal(value: Any, source: str, where: str, text: str | None = None) -> Decimal:
+    """An input number, exact and bounded (see :mod:`govgate.decimals`)."""
+    return parse_decimal(value, source=source, where=where, text=text)
 
 
 def _utc_window(value: Any, source: str, where: str) -> datetime:
@@ -139,12 +134,16 @@ def load_epsilon_policies(policies: PolicySet) -> dict[str, EpsilonPolicy]:
                     f"unknown metric_id {metric_id!r}: not in the metric dictionary",
                     source=doc.source, where=f"line {line}, {where}" if line else where,
                 )
+            # A YAML float is read back from its text: 0.10000000000000000001 stays itself.
             tolerances[metric_id] = Tolerance(
-                abs_tol=to_decimal(tol["abs_tol"], doc.source, where + "/abs_tol"),
-                rel_tol=to_decimal(tol["rel_tol"], doc.source, where + "/rel_tol"),
+                abs_tol=to_decimal(tol["abs_tol"], doc.source, where + "/abs_tol",
+                                   doc.document.number_text(where + "/abs_tol")),
+                rel_tol=to_decimal(tol["rel_tol"], doc.source, where + "/rel_tol",
+                                   doc.document.number_text(where + "/rel_tol")),
                 owner_route=routes[metric_id],
             )
-        result[doc.version] = EpsilonPolicy(doc.version, tolerances, doc.source)
+        result[doc.version] = EpsilonPolicy(doc.version, tolerances, doc.source,
+                                            doc.approved_dt_utc, doc.data.get("approved_by"))
     return result
 
 
@@ -169,18 +168,40 @@ def load_runs(config: Config, hook: pluggy.HookRelay) -> tuple[SchedulerRow, ...
         if status != "SKIPPED" and v.get("completed_at") is None and v.get("started_at") is None:
             raise GovgateError(f"a {status} row needs started_at or completed_at",
                                source=row.source, where=row.where("completed_at"))
+        scheduled = parse_instant(v["scheduled_at"], source=row.source,
+                                  where=row.where("scheduled_at"))
+        started, completed = _opt_instant(row, "started_at"), _opt_instant(row, "completed_at")
+        _check_time_order(row, scheduled, started, completed)
         runs.append(SchedulerRow(
             job_run_id=v["job_run_id"],
-            scheduled_at=parse_instant(v["scheduled_at"], source=row.source,
-                                       where=row.where("scheduled_at")),
-            started_at=_opt_instant(row, "started_at"),
-            completed_at=_opt_instant(row, "completed_at"),
+            scheduled_at=scheduled,
+            started_at=started,
+            completed_at=completed,
             skip_reason=skip,
             artifact_uri=v.get("artifact_uri"),
             status=status,
             location=Location(row.source, row.number),
         ))
     return tuple(sorted(runs, key=lambda r: (r.scheduled_at, r.job_run_id)))
+
+
+def _check_time_order(row: Row, scheduled: datetime, started: datetime | None,
+                      completed: datetime | None) -> None:
+    """A row's own timestamps in the order a run lives them: scheduled, started, completed.
+
+    A row that contradicts itself (completed before it started, or before it was scheduled,
+    which is after its window closed) describes no run that happened: bad input, naming the
+    row, rather than a verdict drawn from it.
+    """
+    order = [("scheduled_at", scheduled), ("started_at", started), ("completed_at", completed)]
+    present = [(name, at) for name, at in order if at is not None]
+    for index, (name, at) in enumerate(present):
+        for earlier_name, earlier in present[:index]:
+            if at < earlier:
+                raise GovgateError(
+                    f"{name} {format_instant(at)} is before {earlier_name} "
+                    f"{format_instant(earlier)}: a run is scheduled, then starts, then completes",
+                    source=row.source, where=row.where(name))
 
 
 def _export(doc: Document, side: str) -> MetricExport:
@@ -194,7 +215,8 @@ def _export(doc: Document, side: str) -> MetricExport:
         if metric_id in values:
             raise GovgateError(f"duplicate metric_id {metric_id!r}", source=src,
                                where=f"line {line}, {where}" if line else where)
-        values[metric_id] = to_decimal(item["value"], src, where + "/value")
+        values[metric_id] = to_decimal(item["value"], src, where + "/value",
+                                       doc.number_text(where + "/value"))
         lines[metric_id] = line
     footer = data.get("footer")
     declared = footer["ingest_hash"] if footer else data["ingest_hash"]
@@ -229,6 +251,8 @@ def load_jobs(config: Config, hook: pluggy.HookRelay) -> dict[str, JobInputs]:
     folder = resolve_path(ref, config.base, config.section("sources"))
     if kind_of(folder, ref) != "folder":
         raise GovgateError("jobs folder not found", source=ref)
+    # Keyed by the folder's name: the folder is the run the inputs were filed for. A manifest
+    # naming another job_run_id is a finding on this run (recon.provenance), not a second run.
     jobs: dict[str, JobInputs] = {}
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
         # '/' on every platform: these references name files in findings and reports, which
@@ -248,14 +272,11 @@ def load_jobs(config: Config, hook: pluggy.HookRelay) -> dict[str, JobInputs]:
             end_exclusive=_utc_window(m["end_exclusive"], mref, "/end_exclusive"),
             location=Location(mref, 1),
         )
-        if manifest.job_run_id in jobs:
-            raise GovgateError(f"duplicate job_run_id {manifest.job_run_id!r}", source=mref,
-                               where="/job_run_id")
         leadership = _export(_document(config, hook, str(base / LEADERSHIP_FILE),
                                        "leadership_rollup"), "leadership")
         partner = _export(_document(config, hook, str(base / PARTNER_FILE), "partner_annex"),
                           "partner")
-        jobs[manifest.job_run_id] = JobInputs(manifest, leadership, partner)
+        jobs[sub.name] = JobInputs(manifest, leadership, partner, sub.name)
     return jobs
 
 
@@ -269,7 +290,8 @@ def load_recon_inputs(config: Config, hook: pluggy.HookRelay, policies: PolicySe
     run_ids = {r.job_run_id for r in runs}
     for job_id, job in jobs.items():
         if job_id not in run_ids:
-            raise GovgateError(f"job_run_id {job_id!r} has no scheduler row",
+            raise GovgateError(f"job folder {job_id!r} has no scheduler row (a job folder is "
+                               "named by its run's job_run_id)",
                                source=job.manifest.location.path, where="/job_run_id")
         eps = epsilon.get(job.manifest.epsilon_policy_version)
         if eps is None:

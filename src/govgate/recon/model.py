@@ -26,6 +26,10 @@ class EpsilonPolicy:
     version: str
     tolerances: dict[str, Tolerance] = field(hash=False)
     source: str
+    #: None for a draft: a draft, or a policy approved after the instant of a decision, cannot
+    #: decide a run (see recon.provenance).
+    approved_at: datetime | None = None
+    approved_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,13 @@ class JobInputs:
     manifest: JobManifest
     leadership: MetricExport
     partner: MetricExport
+    #: The run these inputs were filed for: the name of their folder under ``jobs``. The
+    #: manifest's own ``job_run_id`` must equal it (None: the manifest's, for inputs built in code).
+    job_run_id: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.job_run_id or self.manifest.job_run_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +200,9 @@ class JobOutcome:
     leadership_ingest_hash: str
     partner_ingest_hash: str
     artifact: str | None = None
+    #: The verdict stands from this instant (the approval of the epsilon policy that decided it);
+    #: before it the run counts as FAIL. None: from the start.
+    decided_from: datetime | None = None
 
 
 @dataclass(frozen=True)
