@@ -58,6 +58,14 @@ def _pages(result: GateResult) -> list[str]:
     return lines
 
 
+def _late_lines(windows: list[Any]) -> list[str]:
+    late = [w for w in windows if isinstance(w, dict) and w.get("status") == "LATE"]
+    lines = [f"Late, not counted yet: {md_cell(w.get('job_run_id') or w.get('start_inclusive'))}"
+             f" (due {md_cell(w.get('scheduled_at'))}, missed at {md_cell(w.get('late_until'))}"
+             " unless it completes)." for w in late]
+    return [*lines, ""] if lines else []
+
+
 def reconciliation_section(section: Any, result: GateResult, context: ReportContext) -> str:
     """The scheduled windows of lesson 166 with their status and ack eligibility."""
     windows = section.get("windows") if isinstance(section, dict) else None
@@ -66,6 +74,7 @@ def reconciliation_section(section: Any, result: GateResult, context: ReportCont
     lines = ["### Reconciliation windows", "",
              f"Policy {md_cell(section.get('policy_version', ''))}, state "
              f"{md_cell(section.get('state', ''))}.", "",
+             *_late_lines(windows),
              "| # | window start | job_run_id | status | skip_reason | eligibility |",
              "|---|---|---|---|---|---|"]
     for w in windows:

@@ -13,6 +13,16 @@ if TYPE_CHECKING:
 MAX_MESSAGE = 110
 
 
+def _late(result: GateResult) -> list[str]:
+    """Late windows on a line of their own: a run in progress is news, not a finding row."""
+    recon = result.sections.get("reconciliation")
+    windows = recon.get("windows") if isinstance(recon, dict) else None
+    late = [w for w in windows or () if isinstance(w, dict) and w.get("status") == "LATE"]
+    return [f"late (not counted yet): {w.get('job_run_id') or w.get('start_inclusive')} due "
+            f"{w.get('scheduled_at')}, missed at {w.get('late_until')} unless it completes"
+            for w in late] + ([""] if late else [])
+
+
 def render(result: GateResult, context: ReportContext) -> str:
     from tabulate import tabulate
 
@@ -22,6 +32,7 @@ def render(result: GateResult, context: ReportContext) -> str:
         f"as of {format_instant(result.as_of)}",
         "",
     ]
+    lines += _late(result)
     rows = []
     for f in result.findings:
         message = f.message if len(f.message) <= MAX_MESSAGE else f.message[:MAX_MESSAGE - 1] + "…"
