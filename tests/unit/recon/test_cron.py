@@ -171,6 +171,7 @@ def test_weekly_los_angeles_windows_across_both_dst_changes_of_2026() -> None:
         (utc(2026, 3, 16, 13), utc(2026, 3, 23, 13)),
         (utc(2026, 10, 26, 13), utc(2026, 11, 2, 14)),
         (utc(2026, 11, 2, 14), utc(2026, 11, 9, 14)),
+        (utc(2026, 11, 9, 14), utc(2026, 11, 16, 14)),
     ]
 
 
