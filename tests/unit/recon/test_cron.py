@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import islice
+from itertools import islice, pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -129,7 +129,7 @@ def test_berlin_monday_six_oclock_stays_six_oclock_local() -> None:
 def test_instants_ascend_without_repeats_across_a_whole_year() -> None:
     for text in ("0 * * * *", "30 1 * * *", "30 2 * * *", "*/20 1-3 * * SUN"):
         runs = list(islice(instants(parse_cron(text), LA, utc(2026, 1, 1)), 3000))
-        assert all(a < b for a, b in zip(runs, runs[1:], strict=False)), text
+        assert all(a < b for a, b in pairwise(runs)), text
 
 
 # -- windows of a cron schedule ---------------------------------------------------------------

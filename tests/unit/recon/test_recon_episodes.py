@@ -190,7 +190,8 @@ def brute_red(inputs: ReconInputs, outcomes: dict[str, JobOutcome],
         streak.insert(0, weeks[i])
 
     def ref(w: int) -> str:
-        return rid(w) if scheduled(w) in rows else f"window@{start(w).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        text = start(w).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return rid(w) if scheduled(w) in rows else f"window@{text}"
 
     def covered(w: int) -> bool:
         return any(o.approved_at <= t and (ref(w) in o.covers_job_run_ids
@@ -250,7 +251,7 @@ def test_every_red_instant_has_one_episode_naming_its_uncovered_windows(
         if truth is None:
             assert open_eps == [], (t, eps)
         else:
-            uncovered_last_n, uncovered_streak, streak = truth
+            _, uncovered_streak, streak = truth
             assert len(open_eps) == 1, (t, eps)
             ep = open_eps[0]
             # Every named window is, right now, an uncovered miss of the current streak.
