@@ -356,6 +356,9 @@ def _section(recon: ReconInputs, run: _Run, windows: list[WindowOutcome],
              decision: engine.StateDecision, acks: list[dict[str, Any]],
              names: dict[str, dict[str, str]]) -> dict[str, Any]:
     rows = []
+    acks_of: dict[str | None, list[dict[str, Any]]] = {}
+    for a in acks:
+        acks_of.setdefault(a["job_run_id"], []).append(a)
     for w in windows:
         previous = windows[w.index - 1] if w.index else None
         job = recon.jobs.get(w.job_run_id or "")
@@ -373,7 +376,7 @@ def _section(recon: ReconInputs, run: _Run, windows: list[WindowOutcome],
             "epsilon_policy_version": job.manifest.epsilon_policy_version if job else None,
             "leadership_ingest_hash": outcome.leadership_ingest_hash if outcome else None,
             "partner_ingest_hash": outcome.partner_ingest_hash if outcome else None,
-            "acks": [a for a in acks if a["job_run_id"] == w.job_run_id],
+            "acks": acks_of.get(w.job_run_id, []) if w.job_run_id else [],
             "diff": names.get(w.job_run_id or ""),
         })
     return {
