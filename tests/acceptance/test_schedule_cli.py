@@ -7,6 +7,7 @@ scheduled instant and complete 20 minutes later.
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -269,3 +270,37 @@ def test_cron_windows_are_reported_in_utc_across_a_dst_change(make_project, sche
             ("2026-10-19T00:00:00Z", "2026-10-26T01:00:00Z", "2026-10-26T07:00:00Z")]
     assert [w["status"] for w in windows] == ["PASS"] * 4 + ["LATE"]
     assert result["state"] == "green"
+
+
+# -- a red that returns after an override --------------------------------------------------------
+
+
+def test_a_red_after_an_override_pages_again_and_names_only_its_uncovered_window(
+        make_project, sched) -> None:
+    """W41 PASS, W42 FAIL, W43 SKIPPED, an override covering W42 and W43, then W44 SKIPPED."""
+    project = make_project(drifts={(4, "tickets_p95"): "5"}, skips={5: "maintenance",
+                                                                     6: "maintenance"})
+    w42, w43, w44 = sched.run_id(4), sched.run_id(5), sched.run_id(6)
+    first = project.check(sched.scheduled(5) + timedelta(minutes=1))
+    assert first.json()["state"] == "red"
+    assert red_pages(first.json()) == [f"govgate:reconcile:red:{w42}"]
+    approved = sched.scheduled(5) + timedelta(days=1)
+    project.add_overrides({"audit_id": "AUD-42", "covers": [w42, w43], "approved_by": "vp-ops",
+                           "approved_at": approved, "reason": "audited partner freeze"})
+    assert project.check(approved).json()["state"] == "amber"
+    again = project.check(sched.scheduled(6) + timedelta(minutes=1))
+    result = again.json()
+    assert result["state"] == "red"
+    assert again.code == 1
+    key = f"govgate:reconcile:red:{w44}:partial"
+    assert red_pages(result) == [key]
+    outbox = [json.loads(line) for line in
+              project.outbox.read_text(encoding="utf-8").splitlines()]
+    assert [p["data"]["dedup_key"] for p in outbox if ":red:" in p["data"]["dedup_key"]] == [
+        f"govgate:reconcile:red:{w42}", key]
+    incidents = {r["key"]: r["data"] for r in project.ledger_records("incident")}
+    assert incidents[f"incident:reconcile:red:{w44}:partial"]["missed_windows"] == [w44]
+    assert incidents[f"incident:reconcile:red:{w42}"]["missed_windows"] == [w42, w43]
+    episodes = [(e["key"], e["closed_by"], e["missed_windows"]) for e in result["episodes"]
+                if e["kind"] == "reconcile.red"]
+    assert episodes == [(f"govgate:reconcile:red:{w42}", "override:AUD-42", 2), (key, None, 1)]
