@@ -304,3 +304,20 @@ def test_a_red_after_an_override_pages_again_and_names_only_its_uncovered_window
     episodes = [(e["key"], e["closed_by"], e["missed_windows"]) for e in result["episodes"]
                 if e["kind"] == "reconcile.red"]
     assert episodes == [(f"govgate:reconcile:red:{w42}", "override:AUD-42", 2), (key, None, 1)]
+
+
+def test_simulate_follows_a_cron_calendar(run_cli, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(REPO / "policies", home / "policies")
+    policy = home / POLICY
+    text = policy.read_text(encoding="utf-8").replace(
+        "  period: P7D\n", "  cron: \"0 2 * * MON\"\n  timezone: Europe/Berlin\n")
+    policy.write_text(text, encoding="utf-8")
+    (home / "govgate.yaml").write_text("policies: policies\n", encoding="utf-8")
+    out = tmp_path / "sim"
+    assert run_cli(["simulate", "--out", str(out), "--weeks", "7"], home).code == 0
+    run = run_cli(["check", "--as-of", "2026-11-09T08:00:00Z", "--format", "json"], out)
+    assert run.code == 0, run.err
+    windows = section(run.json())["windows"]
+    assert [w["status"] for w in windows] == ["PASS"] * 7
+    assert windows[5]["end_exclusive"] == "2026-11-02T01:00:00Z"  # 02:00 CET
