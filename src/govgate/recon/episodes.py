@@ -88,7 +88,10 @@ def _first_pass(tl: Timeline, ep: _Open, cut: int, at: datetime) -> int | None:
 
 def _close(tl: Timeline, ep: _Open, at: datetime | None, pass_index: int | None,
            cut: int) -> Episode:
-    end = pass_index if pass_index is not None else cut
+    # Up to the PASS that ended it; a named window that passed late ends it without bounding
+    # the windows that were missed.
+    last_named = ep.named[-1].index
+    end = pass_index if pass_index is not None and pass_index > last_named else cut
     when = at if at is not None else tl.as_of
     missed = tuple(tl.outcome(i, when).ref for i in range(ep.first, end)
                    if not tl.passed(i, when))

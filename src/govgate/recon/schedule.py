@@ -76,7 +76,7 @@ def schedule_settings(doc: Document, anchor: datetime) -> dict[str, Any]:
     name = sched["timezone"]
     try:
         tz = zone(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise GovgateError(f"unknown IANA time zone {name!r} (e.g. Europe/Berlin, UTC)",
                            source=src, where=_where(doc, "/schedule/timezone")) from None
     first = next(instants(expr, tz, anchor), None)

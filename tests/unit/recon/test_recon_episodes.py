@@ -272,3 +272,13 @@ def test_every_red_instant_has_one_episode_naming_its_uncovered_windows(
             if old.closed_at is not None:
                 assert match[0] == old
         previous = eps
+
+
+def test_a_run_that_passes_after_its_deadline_ends_the_red_it_opened() -> None:
+    inputs, outcomes = world(["PASS", "FAIL", "SLOW"])
+    deadline = scheduled(3) + timedelta(minutes=5) + POLICY.max_runtime
+    assert episodes_at(inputs, outcomes, deadline - US) == []
+    [ep] = episodes_at(inputs, outcomes, scheduled(3) + timedelta(hours=4))
+    assert (ep.opened_at, ep.windows) == (deadline, ("W2", "W3"))
+    assert (ep.closed_at, ep.closed_by) == (scheduled(3) + timedelta(hours=3), "W3")
+    assert ep.missed == ("W2",)
