@@ -63,5 +63,6 @@ def evaluate(config: Config, pm: pluggy.PluginManager, as_of: datetime,
         records=records,
         artifacts={name: name for name in sorted(evaluation.artifacts)},
         sections=dict(sorted(evaluation.sections.items())),
+        episodes=tuple(sorted(evaluation.episodes, key=lambda e: (e.opened_at, e.key))),
     )
     return result, evaluation

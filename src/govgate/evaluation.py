@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .model import GovernanceState, LedgerRecord, Page
+from .model import Episode, GovernanceState, LedgerRecord, Page
 
 if TYPE_CHECKING:
     import pluggy
@@ -47,6 +47,8 @@ class Evaluation:
     state: GovernanceState = GovernanceState.GREEN
     pages: list[Page] = field(default_factory=list)
     records: list[LedgerRecord] = field(default_factory=list)
+    #: Spells of paged conditions (opened, and closed if by as-of), to resolve their pages.
+    episodes: list[Episode] = field(default_factory=list)
     #: Files to write under the output folder: relative name -> bytes (content-addressed names).
     artifacts: dict[str, bytes] = field(default_factory=dict)
     #: Structured data for reporters (readback, review, job summary), by section name.

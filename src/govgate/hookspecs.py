@@ -181,7 +181,9 @@ def govgate_classify_signer(
 def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
     """Evaluate one family of rules and return its findings.
 
-    Implementations may also record pages, ledger records, artifacts and report sections on
+    Implementations may also record pages, ledger records, artifacts, report sections and
+    episodes (``evaluation.episodes``: each spell of a paged condition with when it opened and,
+    if by as-of, when and by what it closed, so a pager can resolve what it triggered) on
     ``evaluation``. They never read the clock or the disk: ``evaluation.as_of`` is the instant.
     """
 
@@ -240,4 +242,10 @@ def govgate_reporters() -> Sequence[Reporter] | None:
 
 @hookspec
 def govgate_finish(result: GateResult, config: Config) -> None:
-    """Called after the gate decided and the reports were written."""
+    """Called after the gate decided and the reports were written.
+
+    :param result: The decision; ``result.episodes`` holds every episode of a paged condition
+        up to as-of (kind ``reconcile.red`` or ``reconcile.gap``, the page's ``key``,
+        ``opened_at``, ``closed_at`` and ``closed_by`` or None while open, the windows it
+        named and the windows missed in it), in the order they opened.
+    """

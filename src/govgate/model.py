@@ -103,6 +103,36 @@ class LedgerRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Episode:
+    """One spell of a paged condition, from when it began to when it ended (if by as-of).
+
+    What a pager needs to resolve what it triggered: the trigger's ``key`` (the page's
+    ``dedup_key``), and when and why the condition ended. A closed episode never changes when
+    evaluated at a later as-of; an open one may still grow (``missed_windows``).
+    """
+
+    #: ``reconcile.red`` (a red state) or ``reconcile.gap`` (no PASS for too long).
+    kind: str
+    #: The ``dedup_key`` of the page that triggered for it.
+    key: str
+    opened_at: datetime
+    #: When the condition ended, None while it holds at as-of.
+    closed_at: datetime | None
+    #: What ended it: the ``job_run_id`` of the PASS run, or ``override:<audit_id>,...``.
+    closed_by: str | None
+    #: The windows the trigger named (red: the uncovered missed windows that made it red).
+    windows: tuple[str, ...]
+    #: Every window missed from the episode's first window until it ended (or until as-of).
+    missed: tuple[str, ...]
+    #: The ledger key of the incident it opened, if any.
+    incident_key: str | None = None
+
+    @property
+    def missed_windows(self) -> int:
+        return len(self.missed)
+
+
+@dataclass(frozen=True, slots=True)
 class GateResult:
     """The decision of one evaluation: what a reporter renders and the exit code follows."""
 
@@ -114,6 +144,8 @@ class GateResult:
     records: tuple[LedgerRecord, ...] = ()
     artifacts: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     sections: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    #: Spells of paged conditions up to as-of, open or closed, in the order they opened.
+    episodes: tuple[Episode, ...] = ()
 
     @property
     def blocking(self) -> tuple[Finding, ...]:

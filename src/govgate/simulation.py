@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from .recon import schedule
 from .recon.engine import compare_metric
 from .recon.loader import LEADERSHIP_FILE, MANIFEST_FILE, PARTNER_FILE, ingest_hash
 from .recon.model import EpsilonPolicy, ReconPolicy
@@ -57,9 +58,11 @@ def write_scenario(out: Path, scenario: Scenario, policy: ReconPolicy, epsilon: 
         shutil.copyfile(base / ref, out / "policies" / Path(ref).name)
     runs: list[dict[str, str]] = []
     first_run: str | None = None
+    # The policy's own window bounds, so a cron calendar is simulated as it will be checked.
+    bounds = schedule.bounds(policy)
+    end = next(bounds)
     for week in range(1, scenario.weeks + 1):
-        start = policy.anchor + (week - 1) * policy.period
-        end = start + policy.period
+        start, end = end, next(bounds)
         scheduled = end + policy.run_offset
         run_id = job_run_id(start)
         if week in scenario.silent:

@@ -210,12 +210,13 @@ def test_a_window_scheduled_after_as_of_does_not_exist(project, sched) -> None:
     assert before["state"] == "green"
     at = project.check(sched.scheduled(6)).json()
     assert len(section(at)["windows"]) == 6
-    assert window(at, 6)["status"] == "RUNNING"
+    assert window(at, 6)["status"] == "LATE"  # due, inside its grace: not missed yet
+    assert at["state"] == "green"
 
 
-def test_a_run_completed_after_as_of_is_running(project, sched) -> None:
+def test_a_run_completed_after_as_of_is_late_while_it_runs(project, sched) -> None:
     running = project.check(sched.completed(6) - sched.us).json()
-    assert window(running, 6)["status"] == "RUNNING"
+    assert window(running, 6)["status"] == "LATE"
     assert window(running, 6)["eligibility"] is None
     done = project.check(sched.completed(6)).json()
     assert window(done, 6)["status"] == "PASS"
@@ -518,7 +519,8 @@ def test_ack_on_a_failed_or_running_run_is_refused(make_project, sched) -> None:
     assert sorted(refused(run.json())) == ["ACK-fail", "ACK-running"]
     reasons = {f["subject"]: f["message"] for f in findings(run.json(), "reconcile.ack-refused")}
     assert "FAIL" in reasons["ACK-fail"]
-    assert "RUNNING" in reasons["ACK-running"]
+    assert "LATE" in reasons["ACK-running"]
+    assert "not complete" in reasons["ACK-running"]
 
 
 def test_ack_dated_after_as_of_is_ignored(project, sched) -> None:

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 from ..hookspecs import hookimpl
 from ..model import Finding, GovernanceState, LedgerRecord, Location, Page, Severity
 from ..recon import artifacts, engine
+from ..recon.episodes import gap_episodes, red_episodes
 from ..recon.loader import load_recon_inputs
 from ..recon.model import DiffRow, JobOutcome, ReconInputs, Tolerance, WindowOutcome
+from ..recon.state import Timeline
 from ..timeutil import format_duration, format_instant
 
 if TYPE_CHECKING:
@@ -55,12 +57,14 @@ class _Run:
                                                        partner=part, tolerance=tol)
             return row
 
-        for run in recon.runs:
-            engine.check_on_schedule(run, recon)
+        # Every row on the schedule's grid (bad input otherwise) before any job is replayed.
+        Timeline(recon, {}, evaluation.as_of)
         self.outcomes: dict[str, JobOutcome] = {
             job_id: engine.evaluate_job(job, recon, compare, evaluation.as_of)
             for job_id, job in sorted(recon.jobs.items())
         }
+        #: The windows indexed once; every instant's state is a look-up in it.
+        self.timeline = Timeline(recon, self.outcomes, evaluation.as_of)
 
     def eligibility(self, window: WindowOutcome, previous: WindowOutcome | None,
                     at: datetime) -> str | None:
@@ -69,10 +73,10 @@ class _Run:
         return result
 
     def windows(self, at: datetime) -> list[WindowOutcome]:
-        return engine.windows_at(self.recon, self.outcomes, at)
+        return self.timeline.windows(at)
 
     def state(self, at: datetime) -> engine.StateDecision:
-        return engine.decide_state(self.windows(at), self.recon, at, self.eligibility)
+        return self.timeline.state(at, self.eligibility)
 
 
 @hookimpl
@@ -89,6 +93,7 @@ def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
     decision = run.state(as_of)
     evaluation.state = GovernanceState(decision.state)
     findings += _state_findings(evaluation, recon, decision)
+    findings += _late_findings(recon, decision)
     if decision.latest is not None:
         findings += _job_findings(recon, run, decision.latest)
     acks, ack_findings = _acks(recon, run, as_of)
@@ -161,12 +166,15 @@ def _state_findings(evaluation: Evaluation, recon: ReconInputs,
     latest = decision.latest
     if latest is None:
         return [Finding("reconcile.state", "governance", Severity.INFO,
-                        "no scheduled window is due yet: nothing to reconcile")]
+                        "no scheduled window is due yet: nothing to reconcile"
+                        if not decision.late else
+                        "no scheduled window is complete or missed yet: nothing to reconcile")]
     refs = [w.ref for w in decision.missed_streak]
     if decision.state == "red":
+        uncovered = [w.ref for w in decision.uncovered]
         message = (f"red: the {len(refs)} most recent scheduled windows have no PASS run "
                    f"({', '.join(refs)}); publish is blocked until an override packet with an "
-                   "audit_id covers them or a PASS run lands")
+                   f"audit_id covers {', '.join(uncovered)} or a PASS run lands")
     elif decision.missed_streak:
         message = (f"amber: scheduled window {latest.ref} has no PASS run ({latest.status})"
                    + (f"; red overridden by {', '.join(decision.overridden_by)}"
@@ -184,7 +192,28 @@ def _state_findings(evaluation: Evaluation, recon: ReconInputs,
     return [Finding("reconcile.state", "governance", severity, message,
                     owner_route="publish_gate", location=location,
                     evidence={"state": decision.state, "latest_window": latest.ref,
-                              "missed_windows": refs})]
+                              "missed_windows": refs,
+                              "late_windows": [w.ref for w in decision.late]})]
+
+
+def _late_findings(recon: ReconInputs, decision: engine.StateDecision) -> list[Finding]:
+    """One informational finding per late window: visible everywhere, never blocking."""
+    findings = []
+    for w in decision.late:
+        assert w.late_until is not None
+        row = next((r for r in recon.runs if r.job_run_id == w.job_run_id), None)
+        doing = (f"running since {format_instant(row.started_at)}"
+                 if row is not None and row.started_at is not None else "not started")
+        findings.append(Finding(
+            "reconcile.late", w.ref, Severity.INFO,
+            f"late: {w.ref} was due at {format_instant(w.scheduled_at)} and is {doing}; it "
+            f"counts as missed at {format_instant(w.late_until)} unless it completes by then "
+            "(the state is decided from the windows before it)",
+            owner_route="publish_gate",
+            location=row.location if row else Location(recon.policy.source),
+            evidence={"window": w.ref, "scheduled_at": format_instant(w.scheduled_at),
+                      "late_until": format_instant(w.late_until)}))
+    return findings
 
 
 def _job_findings(recon: ReconInputs, run: _Run, latest: WindowOutcome) -> list[Finding]:
@@ -228,17 +257,7 @@ def _acks(recon: ReconInputs, run: _Run, as_of: datetime,
         elif ack.job_run_id not in known:
             reason = f"names job_run_id {ack.job_run_id!r}, which no scheduler row has"
         else:
-            windows = run.windows(ack.ack_dt_utc)
-            target = next((w for w in windows if w.job_run_id == ack.job_run_id), None)
-            if target is None or not target.passed:
-                status = target.status if target else "not due or not completed"
-                reason = f"names {ack.job_run_id}, whose window is {status} at the ack"
-            else:
-                previous = windows[target.index - 1] if target.index else None
-                state = run.eligibility(target, previous, ack.ack_dt_utc)
-                if state != "green":
-                    reason = (f"names {ack.job_run_id}, which is {state} (amber hold) at the ack: "
-                              "attach remediation evidence or an override first")
+            reason = _ack_refusal(run, ack.job_run_id, ack.ack_dt_utc)
         if reason is None:
             accepted.append({"ack_id": ack.ack_id, "job_run_id": ack.job_run_id,
                              "signer_id": ack.signer_id,
@@ -251,42 +270,68 @@ def _acks(recon: ReconInputs, run: _Run, as_of: datetime,
     return accepted, findings
 
 
+def _ack_refusal(run: _Run, job_run_id: str, at: datetime) -> str | None:
+    """Why an ack naming ``job_run_id`` at ``at`` is refused, None when it is accepted.
+
+    An ack of a LATE window is refused: its run is not complete, so there is nothing to sign
+    yet (fail closed); the signer acks again once it completed.
+    """
+    tl = run.timeline
+    i = tl.window_of[job_run_id]
+    target = tl.outcome(i, at) if tl.scheduled[i] <= at else None
+    if target is not None and target.status == "LATE":
+        return (f"names {job_run_id}, whose window is LATE at the ack (due "
+                f"{format_instant(target.scheduled_at)}, the run is not complete)")
+    if target is None or target.job_run_id != job_run_id or not target.passed:
+        status = target.status if target and target.job_run_id == job_run_id else \
+            "not due or not completed"
+        return f"names {job_run_id}, whose window is {status} at the ack"
+    previous = tl.outcome(i - 1, at) if i else None
+    state = run.eligibility(target, previous, at)
+    if state != "green":
+        return (f"names {job_run_id}, which is {state} (amber hold) at the ack: "
+                "attach remediation evidence or an override first")
+    return None
+
+
 def _pages(evaluation: Evaluation, recon: ReconInputs, run: _Run,
            decision: engine.StateDecision) -> list[Finding]:
+    """Pages and incidents from the episodes of the red state and of the completion gap.
+
+    An episode's page and incident are facts of the instant it began: they name the uncovered
+    windows that made it red, never later ones, so a run at a later as-of (or a re-run) writes
+    the very same record, and a red that returns after an override or a PASS is a new episode
+    with its own key. Episodes (open and closed) go on the result for the page lifecycle.
+    """
     findings = []
     policy = recon.policy
-    if decision.state == "red":
-        # The page and the incident are facts of the instant red began, the second missed
-        # window: they name the two windows that made it red, never later ones, so a run at a
-        # later as-of (or a re-run after more windows passed) writes the very same record.
-        streak = decision.missed_streak[:2]
-        began = streak[1].scheduled_at
-        refs = [w.ref for w in streak]
-        key = f"govgate:reconcile:red:{streak[0].ref}"
-        evaluation.pages.append(Page(
-            key, f"Reconciliation red: scheduled windows {', '.join(refs)} have no PASS run "
-            "(double skip); publish blocked", "govgate.reconcile", "critical", began,
-            {"missed_windows": refs}))
+    reds = red_episodes(run.timeline)
+    gaps = gap_episodes(run.timeline)
+    evaluation.episodes += reds + gaps
+    for ep in reds:
+        assert ep.incident_key is not None
+        refs = list(ep.windows)
         evaluation.records.append(LedgerRecord(
-            "incident", f"incident:reconcile:red:{streak[0].ref}", began,
-            {"missed_job_run_ids": [w.job_run_id for w in streak if w.job_run_id],
-             "missed_windows": refs, "opened_at": format_instant(began),
+            "incident", ep.incident_key, ep.opened_at,
+            {"missed_job_run_ids": [r for r in refs if not r.startswith("window@")],
+             "missed_windows": refs, "opened_at": format_instant(ep.opened_at),
              "policy_version": policy.version}))
-    passes = [r for r in recon.runs
-              if r.completed_at is not None
-              and engine.effective_status(r, run.outcomes, evaluation.as_of) == "PASS"]
-    last_run = max(passes, key=lambda r: (r.completed_at, r.job_run_id), default=None)
-    last = last_run.completed_at if last_run else None
-    windows = run.windows(evaluation.as_of)
-    baseline = last if last is not None else (windows[0].scheduled_at if windows else None)
+        if ep.closed_at is None:
+            evaluation.pages.append(Page(
+                ep.key, f"Reconciliation red: scheduled windows {', '.join(refs)} have no PASS "
+                "run and no override covers them; publish blocked", "govgate.reconcile",
+                "critical", ep.opened_at, {"missed_windows": refs}))
     limit = policy.page_max_gap + policy.page_grace
-    if baseline is not None and evaluation.as_of - baseline > limit:
-        last_id = last_run.job_run_id if last_run else "never"
-        key = f"govgate:reconcile:gap:{last_id}"
+    for ep in gaps:
+        if ep.closed_at is not None:
+            continue
+        last_id = ep.key.removeprefix("govgate:reconcile:gap:")
+        baseline = ep.opened_at - limit
         summary = (f"No successful reconciliation since {format_instant(baseline)} "
                    f"(limit {format_duration(limit)}): last PASS {last_id}")
-        evaluation.pages.append(Page(key, summary, "govgate.reconcile", "error",
-                                     baseline + limit, {"last_pass": last_id}))
+        evaluation.pages.append(Page(ep.key, summary, "govgate.reconcile", "error",
+                                     ep.opened_at, {"last_pass": last_id}))
+        last_run = next((r for r in recon.runs if r.job_run_id == last_id), None)
         findings.append(Finding("reconcile.completion-gap", last_id, Severity.WARNING, summary,
                                 owner_route="publish_gate",
                                 location=last_run.location if last_run else None))
@@ -312,7 +357,7 @@ def _comms(recon: ReconInputs, run: _Run, decision: engine.StateDecision,
                 f"numbers of the unreconciled week {format_instant(comm.window_start)} reached "
                 f"partner comms ({comm.comms_id}, {comm.channel}): an executive readback "
                 "addendum is required", owner_route="exec_readback", location=comm.location))
-        if run.state(comm.sent_at).state == "red":
+        if run.timeline.red_at(comm.sent_at) is not None:
             findings.append(Finding(
                 "reconcile.comms-while-red", comm.comms_id, Severity.ERROR,
                 f"{comm.comms_id} shipped numbers at {format_instant(comm.sent_at)} while the "
@@ -325,6 +370,9 @@ def _section(recon: ReconInputs, run: _Run, windows: list[WindowOutcome],
              decision: engine.StateDecision, acks: list[dict[str, Any]],
              names: dict[str, dict[str, str]]) -> dict[str, Any]:
     rows = []
+    acks_of: dict[str | None, list[dict[str, Any]]] = {}
+    for a in acks:
+        acks_of.setdefault(a["job_run_id"], []).append(a)
     for w in windows:
         previous = windows[w.index - 1] if w.index else None
         job = recon.jobs.get(w.job_run_id or "")
@@ -337,11 +385,12 @@ def _section(recon: ReconInputs, run: _Run, windows: list[WindowOutcome],
             "job_run_id": w.job_run_id,
             "status": w.status,
             "skip_reason": w.skip_reason,
+            "late_until": format_instant(w.late_until) if w.late_until else None,
             "eligibility": run.eligibility(w, previous, run.ev.as_of),
             "epsilon_policy_version": job.manifest.epsilon_policy_version if job else None,
             "leadership_ingest_hash": outcome.leadership_ingest_hash if outcome else None,
             "partner_ingest_hash": outcome.partner_ingest_hash if outcome else None,
-            "acks": [a for a in acks if a["job_run_id"] == w.job_run_id],
+            "acks": acks_of.get(w.job_run_id, []) if w.job_run_id else [],
             "diff": names.get(w.job_run_id or ""),
             # What changed the week's standing, for the readers of the reports: the remediation
             # evidence ids and override audit_ids known at as-of that name this window.
@@ -356,6 +405,8 @@ def _section(recon: ReconInputs, run: _Run, windows: list[WindowOutcome],
         "policy_version": recon.policy.version,
         "state": decision.state,
         "missed_windows": [w.ref for w in decision.missed_streak],
+        "late_windows": [w.ref for w in decision.late],
+        "red_after_missed": recon.policy.red_after_missed,
         "windows": rows,
         "accepted_acks": acks,
     }

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, DecimalException
 
@@ -11,7 +10,6 @@ from ..decimals import exact, round_ratio
 from ..errors import GovgateError
 from ..timeutil import format_instant
 from . import provenance
-from .loader import window_grid
 from .model import (
     DiffRow,
     JobInputs,
@@ -22,13 +20,14 @@ from .model import (
     Tolerance,
     WindowOutcome,
 )
+from .state import Eligibility, StateDecision, Timeline, effective_status
 
 #: The relative delta is reported rounded half-even to this many decimals (display only: the
 #: verdict compares exact values).
 RELATIVE_PLACES = 10
 
 CompareMetric = Callable[[str, Decimal | None, Decimal | None, Tolerance], DiffRow]
-Eligibility = Callable[[WindowOutcome, WindowOutcome | None, datetime], str | None]
+__all__ = ["Eligibility", "StateDecision", "Timeline", "effective_status"]
 
 
 def compare_metric(metric_id: str, leadership: Decimal | None, partner: Decimal | None,
@@ -125,55 +124,16 @@ def _compare(compare: CompareMetric, metric_id: str, job: JobInputs,
 
 def check_on_schedule(run: SchedulerRow, inputs: ReconInputs) -> None:
     """A scheduler row must sit on the schedule's grid; anything else is bad input."""
-    policy = inputs.policy
-    first = policy.anchor + policy.period + policy.run_offset
-    offset = run.scheduled_at - first
-    if offset.total_seconds() < 0 or offset % policy.period:
-        raise GovgateError(
-            f"scheduled_at {format_instant(run.scheduled_at)} is not a scheduled instant of "
-            f"{policy.source} (first {format_instant(first)}, every {policy.period})",
-            source=run.location.path, where=f"row {run.location.line}, column scheduled_at")
-
-
-def effective_status(run: SchedulerRow, outcomes: dict[str, JobOutcome], as_of: datetime) -> str:
-    """The status govgate stands behind at ``as_of`` (a run completed later is still running)."""
-    if run.status == "SKIPPED":
-        return "SKIPPED"
-    if run.completed_at is None or run.completed_at > as_of:
-        return "RUNNING"
-    outcome = outcomes.get(run.job_run_id)
-    if outcome is None:
-        # A PASS claimed without its inputs cannot be replayed, so it does not count.
-        return "FAIL"
-    if outcome.decided_from is not None and as_of < outcome.decided_from:
-        return "FAIL"  # its epsilon policy was not approved yet: nothing decided it then
-    return outcome.status
-
-
-_RANK = {"PASS": 0, "FAIL": 1, "RUNNING": 2, "SKIPPED": 3}
+    Timeline(ReconInputs(inputs.policy, {}, (run,), {}), {}, run.scheduled_at)
 
 
 def windows_at(inputs: ReconInputs, outcomes: dict[str, JobOutcome],
                as_of: datetime) -> list[WindowOutcome]:
-    """Every scheduled window due at ``as_of`` with the best run it has by then."""
-    by_slot: dict[datetime, list[SchedulerRow]] = {}
-    for run in inputs.runs:
-        if run.scheduled_at <= as_of:
-            by_slot.setdefault(run.scheduled_at, []).append(run)
-    out = []
-    for index, (start, end, scheduled) in enumerate(window_grid(inputs.policy, as_of)):
-        candidates = [(effective_status(r, outcomes, as_of), r) for r in by_slot.get(scheduled, [])]
-        if not candidates:
-            out.append(WindowOutcome(index, start, end, scheduled, "MISSING", None))
-            continue
-        # Best status first; among equals the latest completion, then the id, for determinism.
-        status, run = min(candidates, key=lambda c: (
-            _RANK[c[0]], -(c[1].completed_at or c[1].scheduled_at).timestamp(),
-            c[1].job_run_id))
-        out.append(WindowOutcome(index, start, end, scheduled, status, run.job_run_id,
-                                 run.completed_at if status in ("PASS", "FAIL") else None,
-                                 run.skip_reason))
-    return out
+    """Every scheduled window due at ``as_of`` with the best run it has by then.
+
+    Builds the index each call: for many instants, build one :class:`Timeline` and query it.
+    """
+    return Timeline(inputs, outcomes, as_of).windows(as_of)
 
 
 def covered(override: OverridePacket, window: WindowOutcome) -> bool:
@@ -200,37 +160,8 @@ def eligibility(window: WindowOutcome, previous: WindowOutcome | None, inputs: R
     return "green" if remediated or overridden else "amber"
 
 
-@dataclass(frozen=True)
-class StateDecision:
-    state: str  # green | amber | red
-    latest: WindowOutcome | None
-    #: The consecutive windows without a PASS run ending at the latest one (red: 2 or more).
-    missed_streak: tuple[WindowOutcome, ...]
-    overridden_by: tuple[str, ...] = ()
-
-
-def decide_state(windows: Sequence[WindowOutcome], inputs: ReconInputs, as_of: datetime,
+def decide_state(inputs: ReconInputs, outcomes: dict[str, JobOutcome], as_of: datetime,
                  elig: Eligibility) -> StateDecision:
-    """The governance state as of an instant is that of the latest scheduled window."""
-    if not windows:
-        return StateDecision("green", None, ())
-    streak: list[WindowOutcome] = []
-    for w in reversed(windows):
-        if w.passed:
-            break
-        streak.insert(0, w)
-    latest = windows[-1]
-    if len(streak) >= 2:
-        pair = streak[-2:]
-        overrides = sorted(
-            {o.audit_id for o in inputs.overrides for w in pair
-             if o.approved_at <= as_of and covered(o, w)})
-        if all(any(o.approved_at <= as_of and covered(o, w) for o in inputs.overrides)
-               for w in pair):
-            return StateDecision("amber", latest, tuple(streak), tuple(overrides))
-        return StateDecision("red", latest, tuple(streak))
-    if streak:
-        return StateDecision("amber", latest, tuple(streak))
-    previous = windows[-2] if len(windows) > 1 else None
-    state = elig(latest, previous, as_of) or "amber"
-    return StateDecision(state, latest, ())
+    """The governance state as of an instant is that of the latest scheduled window that is
+    not late (see :mod:`govgate.recon.state`)."""
+    return Timeline(inputs, outcomes, as_of).state(as_of, elig)

@@ -16,7 +16,8 @@ from ..loaders.policies import PolicySet
 from ..loaders.tables import Row, read_table, unique
 from ..model import Location
 from ..semver import parse_semver
-from ..timeutil import format_duration, format_instant, parse_duration, parse_instant
+from ..timeutil import format_instant, parse_duration, parse_instant
+from . import schedule
 from .model import (
     Bootstrap,
     EpsilonPolicy,
@@ -32,6 +33,7 @@ from .model import (
     SchedulerRow,
     Tolerance,
 )
+from .schedule import schedule_settings
 
 if TYPE_CHECKING:
     import pluggy
@@ -41,8 +43,7 @@ if TYPE_CHECKING:
 LEADERSHIP_FILE = "leadership.json"
 PARTNER_FILE = "partner_annex.json"
 MANIFEST_FILE = "manifest.yaml"
-#: Windows a schedule may have up to as-of (about 190 years of weekly windows).
-MAX_WINDOWS = 10_000
+MAX_WINDOWS = schedule.MAX_WINDOWS
 
 
 def canonical_value(value: Decimal) -> str:
@@ -93,16 +94,11 @@ def load_recon_policy(policies: PolicySet, as_of: datetime) -> ReconPolicy:
     data, src = doc.data, doc.source
     sched = data["schedule"]
     paging = data.get("paging", {})
-    period = parse_duration(sched["period"], source=src, where="/schedule/period")
-    if not period:
-        line = doc.document.line_of("/schedule/period")
-        raise GovgateError("the schedule's period must be longer than zero", source=src,
-                           where=_line_prefix(line) + "/schedule/period")
+    anchor = _utc_window(sched["anchor"], src, "/schedule/anchor")
     return ReconPolicy(
         version=doc.version,
         source=src,
-        anchor=_utc_window(sched["anchor"], src, "/schedule/anchor"),
-        period=period,
+        anchor=anchor,
         run_offset=parse_duration(sched.get("run_offset", "PT0S"), source=src,
                                   where="/schedule/run_offset"),
         contract_max_semver=parse_semver(data["contract_max_semver"], source=src),
@@ -112,6 +108,7 @@ def load_recon_policy(policies: PolicySet, as_of: datetime) -> ReconPolicy:
         page_grace=parse_duration(paging.get("grace", "PT0S"), source=src,
                                   where="/paging/grace"),
         block_states=frozenset(data.get("block_states", ["red"])),
+        **schedule_settings(doc.document, anchor),
     )
 
 
@@ -398,24 +395,4 @@ def _comms(config: Config, hook: pluggy.HookRelay) -> tuple[PartnerComm, ...]:
 
 def window_grid(policy: ReconPolicy, as_of: datetime) -> list[tuple[datetime, datetime, datetime]]:
     """Scheduled windows ``(start, end, scheduled_at)`` whose job is due at or before as-of."""
-    out: list[tuple[datetime, datetime, datetime]] = []
-    start = policy.anchor
-    while True:
-        try:
-            end = start + policy.period
-            scheduled = end + policy.run_offset
-        except OverflowError:  # due after the year 9999: never due
-            return out
-        if scheduled > as_of:
-            return out
-        if len(out) >= MAX_WINDOWS:
-            # A schedule of seconds, or an as-of centuries ahead: refuse instead of running
-            # for hours and writing a result nobody can read.
-            raise GovgateError(
-                f"more than {MAX_WINDOWS} scheduled windows between the anchor and as-of "
-                f"{format_instant(as_of)} (every {format_duration(policy.period)})",
-                source=policy.source, where="/schedule/period")
-        out.append((start, end, scheduled))
-        start = end
-
-
+    return schedule.window_grid(policy, as_of)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ..model import Location
+from .cron import CronExpr
 
 RUN_STATUSES = ("PASS", "FAIL", "SKIPPED")
 SKIP_REASONS = ("maintenance", "credential_rotation", "manual_pause")
@@ -49,6 +50,16 @@ class ReconPolicy:
     page_max_gap: timedelta
     page_grace: timedelta
     block_states: frozenset[str]
+    #: A calendar instead of ``period``: window bounds are the expression's instants in
+    #: ``timezone`` (IANA name), converted to UTC. See docs/schedule.md.
+    cron: CronExpr | None = None
+    timezone: str | None = None
+    #: A due window without a completed run is ``late``, not missed, until ``scheduled_at +
+    #: late_grace`` (or ``started_at + max_runtime`` for a run that started within the grace).
+    late_grace: timedelta = timedelta(hours=1)
+    max_runtime: timedelta = timedelta(hours=2)
+    #: Consecutive windows without a PASS run that make the state red.
+    red_after_missed: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +225,13 @@ class WindowOutcome:
     end_exclusive: datetime
     scheduled_at: datetime
     #: PASS | FAIL | SKIPPED | RUNNING | MISSING (no scheduler row: a silent failure is a skip)
+    #: | LATE (due, not complete, inside its grace: not counted either way yet)
     status: str
     job_run_id: str | None
     completed_at: datetime | None = None
     skip_reason: str | None = None
+    #: For a LATE window: the instant it becomes a miss unless its run completes by then.
+    late_until: datetime | None = None
 
     @property
     def passed(self) -> bool:

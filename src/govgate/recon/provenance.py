@@ -10,6 +10,8 @@ becomes a blocking finding); a file that cannot be read at all stays bad input (
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterator
 from datetime import datetime
 
 from ..timeutil import format_instant
@@ -23,7 +25,33 @@ def scheduled_window(policy: ReconPolicy, scheduled_at: datetime) -> tuple[datet
     place that inverts it (a schedule of another shape changes only this function).
     """
     end = scheduled_at - policy.run_offset
-    return end - policy.period, end
+    if policy.cron is None:
+        return end - policy.period, end
+    # A calendar's windows differ in length (daylight-saving changes): the window ending at
+    # ``end`` starts at the bound before it.
+    bounds = _cron_bounds(policy, end)
+    at = bisect.bisect_left(bounds, end)
+    return (bounds[at - 1] if at else end), end
+
+
+#: Per cron policy: its window bounds so far (extended on demand), so that looking up every
+#: job's window stays linear in the number of windows.
+_BOUNDS: dict[int, tuple[ReconPolicy, list[datetime], Iterator[datetime]]] = {}
+
+
+def _cron_bounds(policy: ReconPolicy, until: datetime) -> list[datetime]:
+    from .schedule import bounds
+
+    entry = _BOUNDS.get(id(policy))
+    if entry is None or entry[0] is not policy:
+        entry = _BOUNDS[id(policy)] = (policy, [], bounds(policy))
+    _, known, rest = entry
+    while not known or known[-1] < until:
+        step = next(rest, None)
+        if step is None:
+            break
+        known.append(step)
+    return known
 
 
 def unapproved(eps: EpsilonPolicy, at: datetime) -> bool:

@@ -33,7 +33,7 @@ CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src
 _LEVEL = {"error": ("blocks", "BLOCKS"), "warning": ("warning", "warning"),
           "waived": ("waived", "waived"), "note": ("note", "note")}
 _STATUS = {"PASS": "pass", "FAIL": "fail", "SKIPPED": "skip", "MISSING": "skip",
-           "RUNNING": "running"}
+           "RUNNING": "running", "LATE": "running"}
 _HEX = re.compile(r"[0-9a-fA-F]{32,}")
 
 STYLE = """

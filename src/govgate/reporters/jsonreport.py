@@ -68,6 +68,7 @@ def result_dict(result: GateResult) -> dict[str, Any]:
         "records": [plain(r) for r in result.records],
         "artifacts": sorted(result.artifacts),
         "sections": plain(result.sections),
+        "episodes": [{**plain(e), "missed_windows": e.missed_windows} for e in result.episodes],
     }
 
 

@@ -34,7 +34,7 @@ MAX_ROWS = 1000
 MARK = {"error": "⛔ blocks", "warning": "⚠️ warning", "waived": "🏷️ waived", "note": "ℹ️ note"}
 STATE = {"red": "🔴 red", "amber": "🟠 amber", "green": "🟢 green"}
 STATUS = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "SKIPPED": "⏭️ SKIPPED", "MISSING": "❔ MISSING",
-          "RUNNING": "⏳ RUNNING"}
+          "RUNNING": "⏳ RUNNING", "LATE": "⏳ LATE"}
 
 
 def headline(result: GateResult) -> str:
@@ -131,6 +131,14 @@ def ack_cell(window: dict[str, Any]) -> md.Markdown:
     return md.Markdown("<br>".join([md.cell(eligibility), *acks]))
 
 
+def _late_lines(windows: list[Any]) -> list[str]:
+    late = [w for w in windows if isinstance(w, dict) and w.get("status") == "LATE"]
+    lines = [f"Late, not counted yet: {md.text(w.get('job_run_id') or w.get('start_inclusive'))}"
+             f" (due {md.code(w.get('scheduled_at'))}, missed at {md.code(w.get('late_until'))}"
+             " unless it completes)." for w in late]
+    return [*lines, ""] if lines else []
+
+
 def reconciliation_section(section: Any, result: GateResult, context: ReportContext) -> str:
     """The scheduled weeks of lesson 166, one row each, with the ids that changed them."""
     windows = section.get("windows") if isinstance(section, dict) else None
@@ -146,6 +154,7 @@ def reconciliation_section(section: Any, result: GateResult, context: ReportCont
         f"Policy {md.code(section.get('policy_version', ''))} · state "
         f"**{md.text(STATE.get(str(section.get('state')), section.get('state', '')))}**"
         + (f" · missed: {', '.join(md.code(m) for m in missed)}" if missed else ""), "",
+        *_late_lines(windows),
         md.table(["Week of", "Run", "Status", "Ack eligibility and acks", "Audit ids"], rows),
     ])
 

@@ -26,7 +26,7 @@ PREFIX = "govgate"
 CLASSIFICATIONS = ("red", "amber", "recovering", "green")
 STATES = ("green", "amber", "red")
 SEVERITIES = ("error", "warning", "info")
-STATUSES = ("PASS", "FAIL", "SKIPPED", "MISSING")
+STATUSES = ("PASS", "FAIL", "SKIPPED", "MISSING", "LATE")
 
 Sample = tuple[Mapping[str, str], float | int]
 
@@ -165,6 +165,11 @@ def render(result: GateResult, context: ReportContext) -> str:
         lines += family("reconcile_windows",
                         "Scheduled reconciliation windows due at as-of, by run status.",
                         [({"status": s}, v) for s, v in sorted(windows.items())])
+        # Its own family so an alert on "late for too long" needs no label filter.
+        lines += family("reconcile_late_windows",
+                        "Due windows whose run is not complete yet, inside the policy's grace "
+                        "(not counted in the governance state until then).",
+                        [({}, windows.get("LATE", 0))])
     heat = heatmap_counts(result.sections.get("fatigue"))
     if heat is not None:
         lines += family("fatigue_signers",

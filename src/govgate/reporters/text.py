@@ -97,12 +97,27 @@ def _finding(f: Finding, context: ReportContext, opts: TerminalOptions) -> list[
     return lines
 
 
+def _late(result: GateResult, opts: TerminalOptions) -> list[str]:
+    """Late windows on lines of their own: a run in progress is news, not a finding."""
+    recon = result.sections.get("reconciliation")
+    windows = recon.get("windows") if isinstance(recon, dict) else None
+    late = [w for w in windows or () if isinstance(w, dict) and w.get("status") == "LATE"]
+    lines: list[str] = []
+    for w in late:
+        lines += _wrap(_visible(f"late (not counted yet): "
+                                f"{w.get('job_run_id') or w.get('start_inclusive')} due "
+                                f"{w.get('scheduled_at')}, missed at {w.get('late_until')} "
+                                "unless it completes"), opts.width, rest=" " * INDENT)
+    return lines
+
+
 def render(result: GateResult, context: ReportContext) -> str:
     opts = context.terminal or TerminalOptions()
     lines = _verdict(result, opts)
     if opts.verbosity <= -2:
         return "\n".join(lines) + "\n"
     lines += _summary(result, opts)
+    lines += _late(result, opts)
     shown = [f for f in result.findings if opts.verbosity >= 0 or f.blocking]
     for f in shown:
         lines.append("")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,11 @@ POLICY = ReconPolicy(
     version="1.0.0", source="policies/reconciliation-policy-1.0.0.yaml", anchor=ANCHOR,
     period=PERIOD, run_offset=OFFSET, contract_max_semver=(1, 2, 0),
     contract_max_semver_text="1.2.0", page_max_gap=timedelta(days=7),
-    page_grace=timedelta(hours=12), block_states=frozenset({"red"}))
+    page_grace=timedelta(hours=12), block_states=frozenset({"red"}),
+    # No grace: a due window without a completed run is missed at once (the lesson's reading).
+    late_grace=timedelta(0), max_runtime=timedelta(0))
+#: The defaults: one hour's grace, two hours' runtime for a run started within it.
+LATE_POLICY = replace(POLICY, late_grace=timedelta(hours=1), max_runtime=timedelta(hours=2))
 HERE = Location("scheduler_runs.csv", 2)
 
 
@@ -85,7 +90,7 @@ class World:
         return engine.eligibility(window, previous, self.inputs, at)
 
     def state(self, as_of: datetime) -> engine.StateDecision:
-        return engine.decide_state(self.windows(as_of), self.inputs, as_of, self.elig)
+        return engine.decide_state(self.inputs, self.outcomes, as_of, self.elig)
 
     def eligibility_of(self, week: int, as_of: datetime) -> str | None:
         windows = self.windows(as_of)
@@ -128,9 +133,21 @@ def test_a_window_with_no_scheduler_row_is_missing() -> None:
     assert missing.ref == "window@2026-09-28T00:00:00Z"
 
 
-def test_a_run_completed_after_as_of_is_running() -> None:
+def test_a_run_completed_after_as_of_is_late_inside_its_runtime_then_running() -> None:
     world = World(["PASS", "PASS"])
-    assert world.windows(completed(2) - US)[-1].status == "RUNNING"
+    world.inputs = replace(world.inputs, policy=LATE_POLICY)
+    late = world.windows(completed(2) - US)[-1]
+    assert late.status == "LATE"
+    # Started 5 minutes after its instant, within the 1 h grace: it may run 2 h.
+    assert late.late_until == scheduled(2) + timedelta(minutes=5) + timedelta(hours=2)
+    slow = World(["PASS", None])
+    slow.rows.append(row(2, "PASS", done=scheduled(2) + timedelta(hours=3)))
+    slow.outcomes["run-2"] = outcome("run-2", "PASS")
+    slow.inputs = ReconInputs(policy=LATE_POLICY, epsilon_policies={}, runs=tuple(slow.rows),
+                              jobs={})
+    deadline = scheduled(2) + timedelta(minutes=5, hours=2)
+    assert slow.windows(deadline - US)[-1].status == "LATE"
+    assert slow.windows(deadline)[-1].status == "RUNNING"
     assert world.windows(completed(2))[-1].status == "PASS"
     assert world.windows(completed(2))[-1].completed_at == completed(2)
 
