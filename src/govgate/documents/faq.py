@@ -50,7 +50,8 @@ def faq_data(snapshot: Snapshot) -> dict[str, Any]:
         data["reconciliation"] = {
             "policy_version": recon.policy.version, "block_states": states,
             "max_gap": format_duration(recon.policy.page_max_gap),
-            "grace": format_duration(recon.policy.page_grace)}
+            "grace": format_duration(recon.policy.page_grace),
+            "red_after_missed": recon.policy.red_after_missed}
     slas = policy.route_slas() if policy else {}
     for rule in policy.routes if policy else ():
         sla = slas[rule.owner_route]
@@ -61,6 +62,16 @@ def faq_data(snapshot: Snapshot) -> dict[str, Any]:
             "tertiary_signers": list(rule.tertiary_signers),
             "default_sla_hours": _num(sla), "aged_after_hours": _num(sla * t.aged_factor)})
     return data
+
+
+def _red_rule(missed: int) -> str:
+    if missed == 2:
+        return ("the two most recent scheduled windows have no PASS run (two skips, two FAILs or "
+                "one of each) and no override covers them")
+    if missed == 1:
+        return "the most recent scheduled window has no PASS run and no override covers it"
+    return (f"the {missed} most recent scheduled windows have no PASS run (skips, FAILs or "
+            "missing rows) and no override covers them")
 
 
 def vars_of(thresholds: Thresholds) -> dict[str, Any]:
@@ -103,8 +114,7 @@ def render_faq(data: dict[str, Any]) -> str:
                                    else ", publish continues"),
                  "do not ack: ask the owners to attach remediation evidence ids naming the run, "
                  "or an override packet with an audit_id"),
-                ("red", "the two most recent scheduled windows have no PASS run (two skips, two "
-                 "FAILs or one of each) and no override covers them",
+                ("red", _red_rule(recon.get("red_after_missed", 2) if recon else 2),
                  "refuses acks, pages, opens an incident"
                  + (", blocks publish" if "red" in blocks else ""),
                  "ship no numeric partner comms; if numbers of a missed week already reached "
