@@ -14,7 +14,6 @@ tampering or corruption, and appending to such a ledger is refused: history is n
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -114,6 +113,8 @@ def _parse_line(line: bytes) -> tuple[LedgerRecord, int, str]:
         obj = json.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise _BadLine("not valid UTF-8 JSON") from None
+    except RecursionError:  # govgate never writes one; a hostile line must not crash a reader
+        raise _BadLine("JSON nested too deeply") from None
     if not isinstance(obj, dict) or set(obj) != _FIELDS:
         found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
         raise _BadLine(f"expected an object with fields {sorted(_FIELDS)}, found {found}")
@@ -134,7 +135,7 @@ def _parse_line(line: bytes) -> tuple[LedgerRecord, int, str]:
         raise _BadLine(f"at {at!r} is not in canonical form {format_instant(instant)!r}")
     try:
         canonical = canonical_json(obj) == line
-    except ValueError:  # NaN or Infinity slipped in: never written by govgate
+    except (ValueError, RecursionError):  # NaN, Infinity or a deep nest: never written by us
         canonical = False
     if not canonical:
         # Hashes are over bytes, so a line must have exactly one spelling.
@@ -145,7 +146,7 @@ def _parse_line(line: bytes) -> tuple[LedgerRecord, int, str]:
 def _prev_of(line: bytes) -> str | None:
     try:
         prev = json.loads(line.decode("utf-8")).get("prev")
-    except (UnicodeDecodeError, ValueError, AttributeError):
+    except (UnicodeDecodeError, ValueError, AttributeError, RecursionError):
         return None
     return prev if isinstance(prev, str) else None
 
@@ -207,6 +208,34 @@ def _fsync_dir(directory: Path) -> None:
         os.close(dfd)
 
 
+def _flock(fd: int, *, exclusive: bool) -> None:
+    """Block until ``fd`` holds the lock; closing ``fd`` releases it.
+
+    The only place that knows the lock primitive, so it can be swapped in one spot.
+    """
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+
+
+@contextlib.contextmanager
+def _locked_file(path: Path, *, exclusive: bool) -> Iterator[None]:
+    if exclusive:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    else:
+        # Readers never create files; without a lock file no writer has run yet.
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            yield
+            return
+    try:
+        _flock(fd, exclusive=exclusive)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _make_parents(directory: Path) -> None:
     if not directory.exists():
         _make_parents(directory.parent)
@@ -228,22 +257,36 @@ class Ledger:
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
 
+    def _lock(self, *, exclusive: bool) -> contextlib.AbstractContextManager[None]:
+        return _locked_file(self.lock_path, exclusive=exclusive)
+
+    def describe(self) -> str:
+        """The file's path, as messages name it."""
+        return str(self.path)
+
     @contextlib.contextmanager
-    def _lock(self, *, exclusive: bool) -> Iterator[None]:
-        if exclusive:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        else:
-            # Readers never create files; without a lock file no writer has run yet.
-            try:
-                fd = os.open(self.lock_path, os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                yield
-                return
+    def delivery_lock(self) -> Iterator[None]:
+        """Serialise the sending of pending pages across processes.
+
+        A lock file of its own (``<ledger>.deliver.lock``): appends take the ledger's lock
+        inside it, and a process cannot take one ``flock`` twice through two descriptors.
+        """
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            _make_parents(self.path.parent)
+            cm = _locked_file(self.path.with_name(self.path.name + ".deliver.lock"),
+                              exclusive=True)
+            cm.__enter__()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise GovgateError(f"cannot lock: {reason}", source=str(self.path)) from None
+        try:
             yield
         finally:
-            os.close(fd)  # closing releases the flock
+            cm.__exit__(None, None, None)
+
+    def has(self, key: str) -> bool:
+        """Whether a committed record has ``key``."""
+        return key in self.keys()
 
     def _read(self) -> bytes:
         try:
