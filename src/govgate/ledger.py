@@ -28,7 +28,7 @@ from .errors import GovgateError
 from .model import LedgerRecord
 from .timeutil import format_instant, parse_instant
 
-__all__ = ["ZERO_HASH", "Ledger", "VerifyReport", "canonical_json", "main_verify"]
+__all__ = ["ZERO_HASH", "Ledger", "VerifyReport", "canonical_json", "main_verify", "print_verify"]
 
 #: The ``prev`` of the first record.
 ZERO_HASH = "0" * 64
@@ -406,7 +406,12 @@ def main_verify(path: Path, out: TextIO) -> int:
 
     This is ``govgate ledger verify PATH``. A torn tail is intact (and reported).
     """
-    report = Ledger(path).verify()
+    suffix = "" if Path(path).exists() else " (no ledger file yet)"
+    return print_verify(Ledger(path).verify(), out, suffix)
+
+
+def print_verify(report: VerifyReport, out: TextIO, suffix: str = "") -> int:
+    """Print one line about ``report`` (either backend); return 0 when intact, 2 when broken."""
     if not report.ok:
         print(f"ledger BROKEN at line {report.first_bad_line}: {report.problem}", file=out)
         return 2
@@ -414,7 +419,7 @@ def main_verify(path: Path, out: TextIO) -> int:
     line = f"ledger OK: {report.count} {noun}"
     if report.torn_tail:
         line += f"; {report.problem}"
-    elif not Path(path).exists():
-        line += " (no ledger file yet)"
+    else:
+        line += suffix
     print(line, file=out)
     return 0

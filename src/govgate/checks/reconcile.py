@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..hookspecs import hookimpl
-from ..model import Finding, GovernanceState, LedgerRecord, Location, Page, Severity
+from ..model import Finding, GovernanceState, Location, Severity
 from ..recon import artifacts, engine
 from ..recon.loader import load_recon_inputs
 from ..recon.model import DiffRow, JobOutcome, ReconInputs, Tolerance, WindowOutcome
@@ -239,44 +239,95 @@ def _acks(recon: ReconInputs, run: _Run, as_of: datetime,
 
 def _pages(evaluation: Evaluation, recon: ReconInputs, run: _Run,
            decision: engine.StateDecision) -> list[Finding]:
+    """Every red and completion-gap episode up to as-of: triggers, resolves, incidents."""
+    from ..paging import episode_pages, incident_records
+
     findings = []
+    as_of = evaluation.as_of
+    for episode in [*_red_episodes(recon, run, as_of), *_gap_episodes(recon, run, as_of)]:
+        evaluation.pages.extend(episode_pages(episode, as_of))
+        evaluation.records.extend(incident_records(episode, as_of))
+        if episode.dedup_key.startswith("govgate:reconcile:gap:") and episode.closed_at is None:
+            last_id = episode.details["last_pass"]
+            last_run = next((r for r in recon.runs if r.job_run_id == last_id), None)
+            findings.append(Finding("reconcile.completion-gap", last_id, Severity.WARNING,
+                                    episode.summary, owner_route="publish_gate",
+                                    location=last_run.location if last_run else None))
+    return findings
+
+
+def _change_instants(recon: ReconInputs, run: _Run, as_of: datetime) -> list[datetime]:
+    """The instants at which the governance state can change, up to as-of."""
+    instants = [w.scheduled_at for w in run.windows(as_of)]
+    for r in recon.runs:
+        instants += [t for t in (r.started_at, r.completed_at) if t is not None]
+    instants += [o.approved_at for o in recon.overrides]
+    instants += [e.attached_at for e in recon.evidence]
+    return [t for t in instants if t <= as_of]
+
+
+def _red_episodes(recon: ReconInputs, run: _Run, as_of: datetime) -> list[Any]:
+    from ..paging import Episode, StateAt, state_episodes
+
+    def state_at(t: datetime) -> StateAt:
+        d = run.state(t)
+        if d.state == "red":
+            return StateAt(True, tuple(w.ref for w in d.missed_streak))
+        if d.overridden_by:
+            return StateAt(False, reason=f"override {', '.join(d.overridden_by)} covers the "
+                                         "missed windows")
+        if d.latest is not None and d.latest.passed:
+            return StateAt(False, reason=f"run {d.latest.job_run_id} passed")
+        return StateAt(False, reason="fewer than two consecutive windows without a PASS run")
+
+    windows = {w.ref: w for w in run.windows(as_of)}
+    episodes = []
+    for opened, closed, missed, why in state_episodes(_change_instants(recon, run, as_of),
+                                                      state_at):
+        # The page and the incident are facts of the instant red began: they name the two
+        # windows that made it red, so a later run writes the very same records. The first of
+        # them names the episode: a red that returns after an override is a new one.
+        pair = missed[:2]
+        if closed is not None:
+            # A window that was running when the streak grew and passed later was not missed.
+            done = {w.ref: w.passed for w in run.windows(closed)}
+            missed = tuple(r for r in missed if r in pair or not done.get(r, False))
+        ids = [windows[ref].job_run_id for ref in pair if ref in windows]
+        episodes.append(Episode(
+            dedup_key=f"govgate:reconcile:red:{pair[0]}", opened_at=opened, closed_at=closed,
+            summary=(f"Reconciliation red: scheduled windows {', '.join(pair)} have no PASS "
+                     "run (double skip); publish blocked"),
+            source="govgate.reconcile", severity="critical", missed=missed, missed_at_open=pair,
+            incident_key=f"incident:reconcile:red:{pair[0]}",
+            incident_data={"missed_job_run_ids": [i for i in ids if i],
+                           "missed_windows": list(pair), "opened_at": format_instant(opened),
+                           "policy_version": recon.policy.version},
+            closed_by=why))
+    return episodes
+
+
+def _gap_episodes(recon: ReconInputs, run: _Run, as_of: datetime) -> list[Any]:
+    from ..paging import Episode, gap_episodes
+
     policy = recon.policy
-    if decision.state == "red":
-        # The page and the incident are facts of the instant red began, the second missed
-        # window: they name the two windows that made it red, never later ones, so a run at a
-        # later as-of (or a re-run after more windows passed) writes the very same record.
-        streak = decision.missed_streak[:2]
-        began = streak[1].scheduled_at
-        refs = [w.ref for w in streak]
-        key = f"govgate:reconcile:red:{streak[0].ref}"
-        evaluation.pages.append(Page(
-            key, f"Reconciliation red: scheduled windows {', '.join(refs)} have no PASS run "
-            "(double skip); publish blocked", "govgate.reconcile", "critical", began,
-            {"missed_windows": refs}))
-        evaluation.records.append(LedgerRecord(
-            "incident", f"incident:reconcile:red:{streak[0].ref}", began,
-            {"missed_job_run_ids": [w.job_run_id for w in streak if w.job_run_id],
-             "missed_windows": refs, "opened_at": format_instant(began),
-             "policy_version": policy.version}))
-    passes = [r for r in recon.runs
+    passes = [(r.completed_at, r.job_run_id) for r in recon.runs
               if r.completed_at is not None
-              and engine.effective_status(r, run.outcomes, evaluation.as_of) == "PASS"]
-    last_run = max(passes, key=lambda r: (r.completed_at, r.job_run_id), default=None)
-    last = last_run.completed_at if last_run else None
-    windows = run.windows(evaluation.as_of)
-    baseline = last if last is not None else (windows[0].scheduled_at if windows else None)
+              and engine.effective_status(r, run.outcomes, as_of) == "PASS"]
+    windows = run.windows(as_of)
+    first_due = windows[0].scheduled_at if windows else None
     limit = policy.page_max_gap + policy.page_grace
-    if baseline is not None and evaluation.as_of - baseline > limit:
-        last_id = last_run.job_run_id if last_run else "never"
-        key = f"govgate:reconcile:gap:{last_id}"
+    episodes = []
+    for last_id, opened, closed, baseline in gap_episodes(passes, first_due, limit, as_of):
+        # Only a closed episode's list is written (in its resolve), as the windows were then.
+        seen = run.windows(closed) if closed is not None else windows
+        missed = tuple(w.ref for w in seen if baseline < w.scheduled_at and not w.passed)
         summary = (f"No successful reconciliation since {format_instant(baseline)} "
                    f"(limit {format_duration(limit)}): last PASS {last_id}")
-        evaluation.pages.append(Page(key, summary, "govgate.reconcile", "error",
-                                     baseline + limit, {"last_pass": last_id}))
-        findings.append(Finding("reconcile.completion-gap", last_id, Severity.WARNING, summary,
-                                owner_route="publish_gate",
-                                location=last_run.location if last_run else None))
-    return findings
+        episodes.append(Episode(
+            dedup_key=f"govgate:reconcile:gap:{last_id}", opened_at=opened, closed_at=closed,
+            summary=summary, source="govgate.reconcile", severity="error", missed=missed,
+            details={"last_pass": last_id}, closed_by="a PASS run completed"))
+    return episodes
 
 
 def _last_pass(recon: ReconInputs, run: _Run, as_of: datetime) -> str | None:
