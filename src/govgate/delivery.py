@@ -108,6 +108,7 @@ def _send_pending(result: GateResult, store: LedgerStore, settings: Mapping[str,
 
     failures: list[Finding] = []
     with store.delivery_lock():
+        known = store.keys()
         failed: set[str] = set()
         for page in _pending(result, store):
             if page.dedup_key in failed:
@@ -115,8 +116,12 @@ def _send_pending(result: GateResult, store: LedgerStore, settings: Mapping[str,
             for outcome in pm.hook.govgate_page(page=page, settings=settings, ledger=store):
                 if outcome is None:
                     continue
-                if outcome.delivered and not outcome.skipped_duplicate:
-                    store.append([page_record(page, outcome.sink)])
+                receipt = page_record(page, outcome.sink)
+                if outcome.delivered and receipt.key not in known:
+                    # Also when the sink had it already: a run killed after the outbox write
+                    # and before the receipt left exactly that.
+                    store.append([receipt])
+                    known.add(receipt.key)
                 elif not outcome.delivered:
                     failed.add(page.dedup_key)
                     failures.append(Finding(
