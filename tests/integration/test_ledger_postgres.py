@@ -66,8 +66,8 @@ def dsn(cluster: PostgresCluster) -> Iterator[str]:
 
 
 def rec(key: str, minutes: int = 0, **data: Any) -> LedgerRecord:
-    return LedgerRecord("note", key, datetime(2026, 11, 20, tzinfo=UTC) + timedelta(minutes=minutes),
-                        {"n": minutes, **data})
+    at = datetime(2026, 11, 20, tzinfo=UTC) + timedelta(minutes=minutes)
+    return LedgerRecord("note", key, at, {"n": minutes, **data})
 
 
 def lines(dsn: str) -> list[str]:
