@@ -20,7 +20,8 @@ from typing import Any
 from .model import LedgerRecord, Page
 from .timeutil import format_duration, format_instant
 
-__all__ = ["Episode", "episode_pages", "gap_episodes", "incident_records", "state_episodes"]
+__all__ = ["Episode", "episode_pages", "gap_episodes", "incident_close_record",
+           "incident_records", "resolve_page", "state_episodes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,35 +48,55 @@ class Episode:
     missed_at_open: tuple[str, ...] = ()
 
 
-def _resolve_summary(episode: Episode) -> str:
-    assert episode.closed_at is not None
-    lasted = format_duration(episode.closed_at - episode.opened_at)
-    count = len(episode.missed)
+def resolve_page(trigger: Page, closed_at: datetime, missed: Sequence[str],
+                 closed_by: str = "", opened_at: datetime | None = None) -> Page:
+    """The ``resolve`` of ``trigger`` (same ``dedup_key``), dated ``closed_at``.
+
+    Its summary says how many windows were missed and for how long the condition held;
+    ``custom_details`` carry the same as numbers. Any rule's episode model can call it.
+    """
+    opened = opened_at or trigger.at
+    lasted = format_duration(closed_at - opened)
+    count = len(missed)
     noun = "window" if count == 1 else "windows"
-    missed = f"{count} scheduled {noun} missed" + (f" ({', '.join(episode.missed)})"
-                                                    if episode.missed else "")
-    why = f": {episode.closed_by}" if episode.closed_by else ""
-    return (f"Resolved at {format_instant(episode.closed_at)}{why}; {missed}; paged for "
-            f"{lasted} (since {format_instant(episode.opened_at)})")
+    listed = f" ({', '.join(missed)})" if missed else ""
+    why = f": {closed_by}" if closed_by else ""
+    summary = (f"Resolved at {format_instant(closed_at)}{why}; {count} scheduled {noun} "
+               f"missed{listed}; the condition held for {lasted} "
+               f"(since {format_instant(opened)})")
+    details = {**trigger.details, "missed_windows": list(missed),
+               "opened_at": format_instant(opened), "closed_at": format_instant(closed_at),
+               "missed_count": count,
+               "duration_seconds": int((closed_at - opened).total_seconds())}
+    return Page(trigger.dedup_key, summary, trigger.source, "info", closed_at, details,
+                action="resolve")
+
+
+def incident_close_record(incident_key: str, opened_at: datetime, closed_at: datetime,
+                          missed: Sequence[str], closed_by: str = "") -> LedgerRecord:
+    """The ``incident_close`` record of the incident ``incident_key`` (key ``<key>:closed``)."""
+    return LedgerRecord("incident_close", f"{incident_key}:closed", closed_at, {
+        "incident_key": incident_key, "closed_at": format_instant(closed_at),
+        "closed_by": closed_by, "missed_windows": list(missed),
+        "duration_seconds": int((closed_at - opened_at).total_seconds()),
+    })
 
 
 def episode_pages(episode: Episode, as_of: datetime) -> list[Page]:
-    """The trigger, and the resolve once the episode closed by ``as_of``."""
+    """The trigger, and the resolve once the episode closed by ``as_of``.
+
+    The trigger is sent for a closed episode too: a run after the episode must leave what runs
+    during it left (and the resolve tells the receiver it is over).
+    """
     if episode.opened_at > as_of:
         return []
     details = {**episode.details, "missed_windows": list(episode.missed_at_open)}
-    pages = [Page(episode.dedup_key, episode.summary, episode.source, episode.severity,
-                  episode.opened_at, details)]
-    if episode.closed_at is not None and episode.closed_at <= as_of:
-        closing = {**details, "missed_windows": list(episode.missed),
-                   "opened_at": format_instant(episode.opened_at),
-                   "closed_at": format_instant(episode.closed_at),
-                   "missed_count": len(episode.missed),
-                   "duration_seconds": int((episode.closed_at - episode.opened_at)
-                                           .total_seconds())}
-        pages.append(Page(episode.dedup_key, _resolve_summary(episode), episode.source, "info",
-                          episode.closed_at, closing, action="resolve"))
-    return pages
+    trigger = Page(episode.dedup_key, episode.summary, episode.source, episode.severity,
+                   episode.opened_at, details)
+    if episode.closed_at is None or episode.closed_at > as_of:
+        return [trigger]
+    return [trigger, resolve_page(trigger, episode.closed_at, episode.missed,
+                                  episode.closed_by)]
 
 
 def incident_records(episode: Episode, as_of: datetime) -> list[LedgerRecord]:
@@ -85,11 +106,8 @@ def incident_records(episode: Episode, as_of: datetime) -> list[LedgerRecord]:
         return []
     out = [LedgerRecord("incident", key, episode.opened_at, dict(episode.incident_data))]
     if episode.closed_at is not None and episode.closed_at <= as_of:
-        out.append(LedgerRecord("incident_close", f"{key}:closed", episode.closed_at, {
-            "incident_key": key, "closed_at": format_instant(episode.closed_at),
-            "closed_by": episode.closed_by, "missed_windows": list(episode.missed),
-            "duration_seconds": int((episode.closed_at - episode.opened_at).total_seconds()),
-        }))
+        out.append(incident_close_record(key, episode.opened_at, episode.closed_at,
+                                         episode.missed, episode.closed_by))
     return out
 
 
