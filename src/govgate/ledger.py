@@ -417,6 +417,9 @@ def print_verify(report: VerifyReport, out: TextIO, suffix: str = "") -> int:
         return 2
     noun = "record" if report.count == 1 else "records"
     line = f"ledger OK: {report.count} {noun}"
+    if report.count:
+        # The head anchors the chain: kept elsewhere, it shows that no last records were cut.
+        line += f", head {report.head}"
     if report.torn_tail:
         line += f"; {report.problem}"
     else:

@@ -194,7 +194,8 @@ def test_writer_killed_mid_append_leaves_a_recoverable_ledger(
         assert "torn" in (report.problem or "") and "recoverable" in (report.problem or "")
         out = io.StringIO()
         assert main_verify(ledger.path, out) == 0
-        assert out.getvalue().startswith(f"ledger OK: {report.count} records; torn tail")
+        assert out.getvalue().startswith(
+            f"ledger OK: {report.count} records, head {report.head}; torn tail")
     assert [r.key for r in ledger.records()][:3] == [r.key for r in before]
 
     written = ledger.append([rec("late-1", minutes=10), rec("late-2", minutes=11), rec("k1")])
@@ -326,7 +327,7 @@ def test_main_verify_output(ledger: Ledger) -> None:
     filled(ledger, 3)
     out = io.StringIO()
     assert main_verify(ledger.path, out) == 0
-    assert out.getvalue() == "ledger OK: 3 records\n"
+    assert out.getvalue() == f"ledger OK: 3 records, head {ledger.verify().head}\n"
     _tampered(ledger, lambda ls: [ls[0], ls[1], ls[3], ls[4]])
     out = io.StringIO()
     assert main_verify(ledger.path, out) == 2
