@@ -149,6 +149,7 @@ def test_a_webhook_that_cannot_deliver_is_refused_naming_the_key(
     run = project.check(sched.after(6))
     assert run.code == 2 and where in run.err and SECRET not in run.err
     assert not project.ledger.exists() and not project.outbox.exists()
+    assert project.output_files() == {}  # refused before anything was written
     assert server.requests == []
 
 
