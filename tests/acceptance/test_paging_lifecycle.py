@@ -194,3 +194,14 @@ def test_an_undelivered_page_is_sent_by_the_next_run(make_project, sched,
     assert {f"page:webhook:{k}" for k in failed} <= keys
     delivered = [r for r in server.requests[2:]]
     assert sorted(r.json()["dedup_key"] for r in delivered) == sorted(failed)
+
+
+def test_a_hostile_ledger_line_is_exit_2_naming_the_line(make_project, sched) -> None:
+    project = make_project(skips={5: "maintenance", 6: "maintenance"})
+    project.ledger.parent.mkdir(parents=True, exist_ok=True)
+    project.ledger.write_bytes(b'{"at":' + b"[" * 200_000 + b"\n")
+    run = project.check(sched.after(6))
+    assert run.code == 2 and "Traceback" not in run.err
+    assert "ledger.jsonl: line 1: " in run.err and "nested too deeply" in run.err
+    verify = project.run("ledger", "verify")
+    assert verify.code == 2 and verify.out.startswith("ledger BROKEN at line 1: ")
