@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from .model import LedgerRecord, Page
 from .timeutil import format_duration, format_instant
 
-__all__ = ["Episode", "episode_pages", "gap_episodes", "incident_close_record",
-           "incident_records", "resolve_page", "state_episodes"]
+__all__ = ["Episode", "EpisodeLike", "closed_by_text", "episode_pages", "gap_episodes",
+           "incident_close_record", "incident_records", "lifecycle_events", "resolve_page",
+           "state_episodes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,50 @@ def incident_records(episode: Episode, as_of: datetime) -> list[LedgerRecord]:
         out.append(incident_close_record(key, episode.opened_at, episode.closed_at,
                                          episode.missed, episode.closed_by))
     return out
+
+
+class EpisodeLike(Protocol):
+    """What :func:`lifecycle_events` reads of another module's episode model."""
+
+    @property
+    def opened_at(self) -> datetime: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+    #: The ``job_run_id`` of the PASS run that ended it, or ``override:<audit_id>,...``.
+    @property
+    def closed_by(self) -> str | None: ...
+    @property
+    def missed(self) -> tuple[str, ...]: ...
+    @property
+    def incident_key(self) -> str | None: ...
+
+
+def closed_by_text(closed_by: str | None) -> str:
+    """``override:A,B`` -> ``override A, B covers the missed windows``; a run id -> passed."""
+    if not closed_by:
+        return ""
+    if closed_by.startswith("override:"):
+        audits = ", ".join(closed_by.removeprefix("override:").split(","))
+        return f"override {audits} covers the missed windows"
+    return f"run {closed_by} passed"
+
+
+def lifecycle_events(trigger: Page, episode: EpisodeLike, as_of: datetime,
+                     ) -> tuple[list[Page], list[LedgerRecord]]:
+    """The trigger (for open and closed episodes alike), and once the episode ended by
+    ``as_of`` its resolve and, when it opened an incident, the incident's closing record."""
+    if episode.opened_at > as_of:
+        return [], []
+    closed = episode.closed_at
+    if closed is None or closed > as_of:
+        return [trigger], []
+    why = closed_by_text(episode.closed_by)
+    pages = [trigger, resolve_page(trigger, closed, episode.missed, why, episode.opened_at)]
+    records = []
+    if episode.incident_key is not None:
+        records.append(incident_close_record(episode.incident_key, episode.opened_at, closed,
+                                             episode.missed, why))
+    return pages, records
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -90,3 +91,34 @@ def test_unknown_actions_are_refused() -> None:
 
     with pytest.raises(ValueError, match="unknown page action"):
         intent_key(Page("k", "s", "src", "info", T0, action="acknowledge"))
+
+
+@dataclass(frozen=True)
+class OtherEpisode:
+    """The shape of an episode model kept elsewhere (the schedule engine's)."""
+
+    key: str
+    opened_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    missed: tuple[str, ...]
+    incident_key: str | None = None
+
+
+@pytest.mark.parametrize(("closed_by", "text"), [
+    ("W46", "run W46 passed"), ("override:AUD-1,AUD-2", "override AUD-1, AUD-2 covers"),
+    (None, "")])
+def test_another_episode_model_gets_the_same_lifecycle(closed_by: str | None,
+                                                       text: str) -> None:
+    from govgate.paging import lifecycle_events
+
+    closed = T0 + timedelta(days=8)
+    ep = OtherEpisode("k", T0, closed, closed_by, ("W43", "W44"), "incident:k")
+    trigger = Page("k", "red", "govgate.reconcile", "critical", T0)
+    assert lifecycle_events(trigger, ep, T0 - US) == ([], [])
+    assert lifecycle_events(trigger, ep, closed - US) == ([trigger], [])
+    pages, records = lifecycle_events(trigger, ep, closed)
+    assert [p.action for p in pages] == ["trigger", "resolve"]
+    assert text in pages[1].summary and "2 scheduled windows missed" in pages[1].summary
+    assert [(r.kind, r.key, r.at) for r in records] == [
+        ("incident_close", "incident:k:closed", closed)]
