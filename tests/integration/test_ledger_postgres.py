@@ -118,6 +118,19 @@ def test_a_tampered_row_is_reported_by_verify(dsn: str, tmp_path: Path) -> None:
     assert run.returncode == 2 and run.stdout.startswith("ledger BROKEN at line 3")
 
 
+def test_a_promote_without_its_policy_row_is_refused_whole(dsn: str) -> None:
+    from govgate.errors import GovgateError
+
+    promote = LedgerRecord("promote", "promote:x", datetime(2026, 11, 20, tzinfo=UTC), {
+        "promote_event_id": "x", "owner_route": "no_such_route", "promoted_signer": "b",
+        "trigger_type": "heatmap_red", "trigger_evidence_ref": "heatmap:sha256:0@t",
+        "promoted_at_dt_utc": "2026-11-20T00:00:00Z", "policy_version_at_time": "1.0.0"})
+    store = PostgresLedger(dsn)
+    with pytest.raises(GovgateError, match="no backup_owner_policy row"):
+        store.append([rec("before"), promote])
+    assert lines(dsn) == []  # the batch is one transaction: nothing of it was written
+
+
 def test_a_password_in_the_configured_reference_is_refused(tmp_path: Path) -> None:
     (tmp_path / "govgate.yaml").write_text(
         "ledger: postgresql://u:hunter2@db.invalid/x\n", encoding="utf-8")
@@ -199,6 +212,11 @@ def test_eight_concurrent_runs_write_one_chain_and_page_once(dsn: str, tmp_path:
             "SELECT count(*) FROM govgate_page_delivery WHERE sink = 'webhook'").fetchone()[0]
         incidents = conn.execute(
             "SELECT count(*), count(closed_at) FROM govgate_incident").fetchone()
+        forced = conn.execute("SELECT count(*) FROM forced_revert_event").fetchone()[0]
+        reverted = conn.execute("SELECT count(*) FROM backup_promote_event "
+                                "WHERE reverted_at_dt_utc IS NOT NULL").fetchone()[0]
     assert promotes == sum(1 for key, kind in want if kind == "promote") > 0
+    assert forced == sum(1 for key, kind in want if kind == "forced_revert") > 0
+    assert reverted == sum(1 for key, kind in want if kind in ("revert", "forced_revert"))
     assert pages == deliveries == len(expected_events)
     assert incidents[0] == sum(1 for key, kind in want if kind == "incident")
