@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -100,11 +100,3 @@ def open_ledger(config: Config) -> LedgerStore:
 
     return Ledger(config.path_of(ref))
 
-
-def iter_pages(store: LedgerStore) -> Iterator[LedgerRecord]:
-    """The page intents in ``store``, in ledger order."""
-    from .sinks import page_from_record
-
-    for record in store.records():
-        if page_from_record(record) is not None:
-            yield record
