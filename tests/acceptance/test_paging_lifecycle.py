@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -66,8 +66,11 @@ def test_double_skip_then_pass_triggers_once_and_resolves_once(make_project, sch
     assert f"run {sched.run_id(7)} passed" in summary
     details = resolve["payload"]["custom_details"]
     assert details["missed_count"] == 2
-    assert details["duration_seconds"] == int(
-        (sched.completed(7) - sched.scheduled(6)).total_seconds())
+    assert details["closed_at"] == sched.iso(sched.completed(7))  # the PASS that ended it
+    opened = datetime.fromisoformat(details["opened_at"].replace("Z", "+00:00"))
+    # Red began once the second window was missed (its scheduled instant, or after a grace).
+    assert sched.scheduled(6) <= opened < sched.completed(7)
+    assert details["duration_seconds"] == int((sched.completed(7) - opened).total_seconds())
     # The ledger: one intent and one receipt per event, the incident and its closing record.
     keys = [r["key"] for r in project.ledger_records()]
     assert len(keys) == len(set(keys))
