@@ -219,4 +219,64 @@ CREATE TABLE backup_owner_policy_history (
     CHECK (superseded_dt_utc IS NULL OR superseded_dt_utc >= approved_dt_utc)
 );
 
+-- ---------------------------------------------------------------------------------------------
+-- govgate's ledger, for `ledger: postgresql://...` (docs/ledger.md). Designed here.
+-- ---------------------------------------------------------------------------------------------
+
+-- The append-only, hash-chained ledger. `line` is byte for byte the JSON line the file backend
+-- writes (it holds seq, kind, key, at, data and prev), so both backends verify with one rule:
+-- SHA-256 of each line is the `prev` inside the next. The other columns index it.
+CREATE TABLE govgate_ledger (
+    seq  BIGINT PRIMARY KEY CHECK (seq >= 1),
+    kind TEXT NOT NULL CHECK (kind <> ''),
+    -- A fact is written once: re-runs and concurrent runs cannot duplicate it.
+    key  TEXT NOT NULL UNIQUE CHECK (key <> ''),
+    at   TIMESTAMPTZ NOT NULL,
+    line TEXT NOT NULL,
+    hash CHAR(64) NOT NULL UNIQUE,
+    -- Two records naming the same predecessor would be a fork of the chain.
+    prev CHAR(64) NOT NULL UNIQUE
+);
+
+-- Append-only: the database refuses to change or remove a record, whoever asks.
+CREATE FUNCTION govgate_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'govgate_ledger is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+CREATE TRIGGER govgate_ledger_append_only
+    BEFORE UPDATE OR DELETE OR TRUNCATE ON govgate_ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION govgate_ledger_append_only();
+
+-- Incidents (a red reconciliation state), opened and closed. Projected from the ledger.
+CREATE TABLE govgate_incident (
+    incident_key TEXT PRIMARY KEY,
+    opened_at    TIMESTAMPTZ NOT NULL,
+    closed_at    TIMESTAMPTZ,
+    data         JSONB NOT NULL CHECK (jsonb_typeof(data) = 'object'),
+    CHECK (closed_at IS NULL OR closed_at >= opened_at)
+);
+
+-- Page events (PagerDuty Events API v2): one trigger and at most one resolve per dedup_key.
+CREATE TABLE govgate_page (
+    dedup_key    TEXT NOT NULL CHECK (dedup_key <> ''),
+    event_action TEXT NOT NULL CHECK (event_action IN ('trigger', 'resolve')),
+    at           TIMESTAMPTZ NOT NULL,
+    summary      TEXT NOT NULL,
+    body         JSONB NOT NULL,
+    PRIMARY KEY (dedup_key, event_action)
+);
+
+-- Which sink took which page event: delivered once per sink.
+CREATE TABLE govgate_page_delivery (
+    sink         TEXT NOT NULL CHECK (sink <> ''),
+    dedup_key    TEXT NOT NULL,
+    event_action TEXT NOT NULL,
+    at           TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (sink, dedup_key, event_action),
+    FOREIGN KEY (dedup_key, event_action) REFERENCES govgate_page (dedup_key, event_action)
+);
+
 COMMIT;

@@ -49,8 +49,9 @@ def evaluate(config: Config, pm: pluggy.PluginManager, as_of: datetime,
     passed = decide(evaluation,
                     pm.hook.govgate_gate_passed(evaluation=evaluation, findings=findings))
     findings = sorted([*findings, *floor_findings(evaluation, findings)], key=Finding.sort_key)
-    pages = tuple(sorted({p.dedup_key: p for p in evaluation.pages}.values(),
-                         key=lambda p: (p.at, p.dedup_key)))
+    # A trigger and its resolve share the dedup_key: the pair is the identity of an event.
+    pages = tuple(sorted({(p.dedup_key, p.action): p for p in evaluation.pages}.values(),
+                         key=lambda p: (p.at, p.dedup_key, p.action != "trigger")))
     records = tuple(sorted({r.key: r for r in evaluation.records}.values(),
                            key=lambda r: (r.at, _KIND_ORDER.get(r.kind, len(_KIND_ORDER)),
                                           r.kind, r.key)))

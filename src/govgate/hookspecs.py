@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .fatigue.events import EventLog
     from .fatigue.heatmap import Classifier
     from .fatigue.model import Refresh, Thresholds
-    from .ledger import Ledger
+    from .ledger_store import LedgerStore
     from .model import Finding, GateResult, Page
     from .recon.model import DiffRow, Tolerance, WindowOutcome
     from .reporters import Reporter
@@ -225,8 +225,14 @@ def govgate_check_paging(settings: Mapping[str, Any]) -> None:
 
 
 @hookspec
-def govgate_page(page: Page, settings: Mapping[str, Any], ledger: Ledger) -> DeliveryResult | None:
-    """Deliver one page through a sink.
+def govgate_page(page: Page, settings: Mapping[str, Any],
+                 ledger: LedgerStore) -> DeliveryResult | None:
+    """Deliver one page event (``page.action``: ``trigger`` or ``resolve``) through a sink.
+
+    Called with the ledger's delivery lock held, after the page's intent is in the ledger; the
+    caller records the receipt (:func:`govgate.sinks.page_record`) when the result says
+    delivered. A sink killed after sending but before the receipt is asked again by the next
+    run, so it must be idempotent by ``(dedup_key, action)``, as PagerDuty is.
 
     :param page: The page; ``page.dedup_key`` is stable for its condition.
     :param settings: The ``paging`` mapping of the configuration.

@@ -28,7 +28,7 @@ from .errors import GovgateError
 from .model import LedgerRecord
 from .timeutil import format_instant, parse_instant
 
-__all__ = ["ZERO_HASH", "Ledger", "VerifyReport", "canonical_json", "main_verify"]
+__all__ = ["ZERO_HASH", "Ledger", "VerifyReport", "canonical_json", "main_verify", "print_verify"]
 
 #: The ``prev`` of the first record.
 ZERO_HASH = "0" * 64
@@ -113,6 +113,8 @@ def _parse_line(line: bytes) -> tuple[LedgerRecord, int, str]:
         obj = json.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise _BadLine("not valid UTF-8 JSON") from None
+    except RecursionError:  # govgate never writes one; a hostile line must not crash a reader
+        raise _BadLine("JSON nested too deeply") from None
     if not isinstance(obj, dict) or set(obj) != _FIELDS:
         found = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
         raise _BadLine(f"expected an object with fields {sorted(_FIELDS)}, found {found}")
@@ -133,7 +135,7 @@ def _parse_line(line: bytes) -> tuple[LedgerRecord, int, str]:
         raise _BadLine(f"at {at!r} is not in canonical form {format_instant(instant)!r}")
     try:
         canonical = canonical_json(obj) == line
-    except ValueError:  # NaN or Infinity slipped in: never written by govgate
+    except (ValueError, RecursionError):  # NaN, Infinity or a deep nest: never written by us
         canonical = False
     if not canonical:
         # Hashes are over bytes, so a line must have exactly one spelling.
@@ -144,7 +146,7 @@ def _parse_line(line: bytes) -> tuple[LedgerRecord, int, str]:
 def _prev_of(line: bytes) -> str | None:
     try:
         prev = json.loads(line.decode("utf-8")).get("prev")
-    except (UnicodeDecodeError, ValueError, AttributeError):
+    except (UnicodeDecodeError, ValueError, AttributeError, RecursionError):
         return None
     return prev if isinstance(prev, str) else None
 
@@ -204,6 +206,18 @@ def _fsync_dir(directory: Path) -> None:
     fsync_dir(directory)
 
 
+@contextlib.contextmanager
+def _locked_file(path: Path, *, exclusive: bool) -> Iterator[None]:
+    """Hold ``path``'s lock (govgate.locking: flock on POSIX, msvcrt on Windows).
+
+    Readers never create files; without a lock file no writer has run yet.
+    """
+    from .locking import file_lock
+
+    with file_lock(path, exclusive=exclusive, create=exclusive):
+        yield
+
+
 def _make_parents(directory: Path) -> None:
     if not directory.exists():
         _make_parents(directory.parent)
@@ -225,13 +239,36 @@ class Ledger:
     def __repr__(self) -> str:
         return f"Ledger({str(self.path)!r})"
 
-    @contextlib.contextmanager
-    def _lock(self, *, exclusive: bool) -> Iterator[None]:
-        from .locking import file_lock
+    def _lock(self, *, exclusive: bool) -> contextlib.AbstractContextManager[None]:
+        return _locked_file(self.lock_path, exclusive=exclusive)
 
-        # Readers never create files; without a lock file no writer has run yet.
-        with file_lock(self.lock_path, exclusive=exclusive, create=exclusive):
+    def describe(self) -> str:
+        """The file's path, as messages name it."""
+        return str(self.path)
+
+    @contextlib.contextmanager
+    def delivery_lock(self) -> Iterator[None]:
+        """Serialise the sending of pending pages across processes.
+
+        A lock file of its own (``<ledger>.deliver.lock``): appends take the ledger's lock
+        inside it, and a process cannot take one ``flock`` twice through two descriptors.
+        """
+        try:
+            _make_parents(self.path.parent)
+            cm = _locked_file(self.path.with_name(self.path.name + ".deliver.lock"),
+                              exclusive=True)
+            cm.__enter__()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise GovgateError(f"cannot lock: {reason}", source=str(self.path)) from None
+        try:
             yield
+        finally:
+            cm.__exit__(None, None, None)
+
+    def has(self, key: str) -> bool:
+        """Whether a committed record has ``key``."""
+        return key in self.keys()
 
     def _read(self) -> bytes:
         try:
@@ -353,15 +390,23 @@ def main_verify(path: Path, out: TextIO) -> int:
 
     This is ``govgate ledger verify PATH``. A torn tail is intact (and reported).
     """
-    report = Ledger(path).verify()
+    suffix = "" if Path(path).exists() else " (no ledger file yet)"
+    return print_verify(Ledger(path).verify(), out, suffix)
+
+
+def print_verify(report: VerifyReport, out: TextIO, suffix: str = "") -> int:
+    """Print one line about ``report`` (either backend); return 0 when intact, 2 when broken."""
     if not report.ok:
         print(f"ledger BROKEN at line {report.first_bad_line}: {report.problem}", file=out)
         return 2
     noun = "record" if report.count == 1 else "records"
     line = f"ledger OK: {report.count} {noun}"
+    if report.count:
+        # The head anchors the chain: kept elsewhere, it shows that no last records were cut.
+        line += f", head {report.head}"
     if report.torn_tail:
         line += f"; {report.problem}"
-    elif not Path(path).exists():
-        line += " (no ledger file yet)"
+    else:
+        line += suffix
     print(line, file=out)
     return 0

@@ -79,6 +79,8 @@ class Page:
     """A page for the on-call owner, shaped after the PagerDuty Events API v2.
 
     ``dedup_key`` is stable for the condition it reports, so a re-run never pages twice.
+    ``action`` is the Events API ``event_action``: ``trigger`` when the condition begins,
+    ``resolve`` (same ``dedup_key``, ``at`` the instant it ended) when it is over.
     """
 
     dedup_key: str
@@ -87,6 +89,7 @@ class Page:
     severity: str  # critical | error | warning | info (PagerDuty's vocabulary)
     at: datetime
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    action: str = "trigger"  # trigger | resolve
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,9 +42,15 @@ def check_output(folder: Path, names: Iterable[str], *, folders: Iterable[str] =
 
 def check_delivery(config: Config, pm: pluggy.PluginManager) -> None:
     """Everything :func:`govgate.delivery.deliver` will touch, checked without writing."""
+    from .delivery import validate_delivery
     from .ledger import Ledger
+    from .ledger_store import PG_SCHEMES, ledger_reference
 
-    files = [("ledger", config.ledger_path)]
+    # The ledger reference (a file, postgresql://, env:NAME) and the built-in sinks' settings.
+    validate_delivery(config)
+    files = []
+    if not ledger_reference(config).startswith(PG_SCHEMES):
+        files.append(("ledger", config.ledger_path))
     settings = dict(config.section("paging"))
     if settings.get("outbox") is not None:
         outbox = config.path_of(str(settings["outbox"]), "paging.outbox")

@@ -203,8 +203,10 @@ def test_rung2_pages_the_team_lead_and_the_decisions_are_recorded(check: Any) ->
              for p in section["pages"]]
     assert pages == [(PAGE_1, "2026-10-04T00:00:00Z", "pat", "amber", True),
                      (PAGE_2, "2026-10-30T00:00:00Z", "pat", "amber", True)]
-    assert [p["dedup_key"] for p in result["pages"] if ":rung2:" in p["dedup_key"]] == [
-        PAGE_1, PAGE_2]
+    rung2 = [(p["dedup_key"], p["action"]) for p in result["pages"] if ":rung2:" in p["dedup_key"]]
+    # Each rung-2 page resolves once its backup is green again (or the promote ends).
+    assert sorted(rung2) == [(PAGE_1, "resolve"), (PAGE_1, "trigger"),
+                             (PAGE_2, "resolve"), (PAGE_2, "trigger")]
     decisions = [(d["dedup_key"], d["option"], d["decided_at"], d["tertiary_signer"],
                   d["effective_until"]) for d in section["decisions"]]
     assert decisions == [
@@ -215,7 +217,7 @@ def test_rung2_pages_the_team_lead_and_the_decisions_are_recorded(check: Any) ->
     ]
     assert section["rungs"] == {"rung1_promotes": 7, "rung2_pages": 2, "rung3_freeze_gates": 1}
     kinds = [r["kind"] for r in result["records"] if PROMOTE_RED in r["key"]]
-    assert kinds.count("page") == 1
+    assert "page" not in kinds  # pages are in result["pages"]; delivery writes their intents
     assert {"escalation_decision", "freeze_gate", "freeze_lift"} <= set(kinds)
     assert not findings(result, "ladder.rung2-unanswered")
     assert not findings(result, "ladder.decision-unmatched")
@@ -238,9 +240,10 @@ def test_the_freeze_gate_blocks_publish_only_while_it_stands(check: Any) -> None
     assert not findings(check(AS_OF), "ladder.freeze-gate")
 
 
-def outbox_keys(root: Path) -> list[str]:
+def outbox_keys(root: Path, action: str = "trigger") -> list[str]:
     lines = (root / ".govgate" / "pager-outbox.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["data"]["dedup_key"] for line in lines]
+    return [json.loads(line)["data"]["dedup_key"] for line in lines
+            if json.loads(line)["data"]["event_action"] == action]
 
 
 def test_each_page_is_delivered_once_across_reruns(tmp_path: Path) -> None:
@@ -283,6 +286,9 @@ def test_running_along_the_season_records_the_same_facts_as_one_run(tmp_path: Pa
     assert run_cli(["check", "--as-of", AS_OF, "--format", "json"], once).code == 1
     assert promote_facts(along) == promote_facts(once)
     assert outbox_keys(along).count(PAGE_1) == outbox_keys(along).count(PAGE_2) == 1
+    assert outbox_keys(along, "resolve").count(PAGE_1) == 1
+    assert sorted(outbox_keys(along)) == sorted(outbox_keys(once))
+    assert sorted(outbox_keys(along, "resolve")) == sorted(outbox_keys(once, "resolve"))
 
 
 # -- the end of the season -----------------------------------------------------------------

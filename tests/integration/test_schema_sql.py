@@ -87,6 +87,7 @@ def test_the_whole_file_applies_cleanly_with_psql(cluster: PostgresCluster) -> N
     assert relations == [
         "backup_owner_policy:r", "backup_owner_policy_extended:r",
         "backup_owner_policy_history:r", "backup_promote_event:r", "forced_revert_event:r",
+        "govgate_incident:r", "govgate_ledger:r", "govgate_page:r", "govgate_page_delivery:r",
         "reconciliation_job_run:r", "reconciliation_run_ack:r", "signer_ack_event:r",
         "signer_fatigue_heatmap_14d:m",
     ]

@@ -194,7 +194,8 @@ def test_writer_killed_mid_append_leaves_a_recoverable_ledger(
         assert "torn" in (report.problem or "") and "recoverable" in (report.problem or "")
         out = io.StringIO()
         assert main_verify(ledger.path, out) == 0
-        assert out.getvalue().startswith(f"ledger OK: {report.count} records; torn tail")
+        assert out.getvalue().startswith(
+            f"ledger OK: {report.count} records, head {report.head}; torn tail")
     assert [r.key for r in ledger.records()][:3] == [r.key for r in before]
 
     written = ledger.append([rec("late-1", minutes=10), rec("late-2", minutes=11), rec("k1")])
@@ -326,7 +327,7 @@ def test_main_verify_output(ledger: Ledger) -> None:
     filled(ledger, 3)
     out = io.StringIO()
     assert main_verify(ledger.path, out) == 0
-    assert out.getvalue() == "ledger OK: 3 records\n"
+    assert out.getvalue() == f"ledger OK: 3 records, head {ledger.verify().head}\n"
     _tampered(ledger, lambda ls: [ls[0], ls[1], ls[3], ls[4]])
     out = io.StringIO()
     assert main_verify(ledger.path, out) == 2
@@ -341,3 +342,35 @@ def test_io_errors_are_user_errors_not_tracebacks(tmp_path: Path) -> None:
         ledger.append([rec("a")])
     with pytest.raises(GovgateError, match="cannot read"):
         ledger.records()
+
+
+# --- hostile lines: deep nesting, huge numbers --------------------------------------------------
+
+
+def _valid_line_with(ledger: Ledger, seq: int, data_json: str) -> bytes:
+    """A line that is canonical and chained except for what ``data_json`` holds."""
+    prev = hashlib.sha256(lines_of(ledger.path)[-1]).hexdigest()
+    return ('{"at":"2026-11-20T00:00:00Z","data":' + data_json + ',"key":"x","kind":"promote",'
+            f'"prev":"{prev}","seq":{seq}}}').encode()
+
+
+@pytest.mark.parametrize("data_json", [
+    '{"a":' + "[" * 100_000 + "]" * 100_000 + "}",   # deeper than any parser's recursion
+    '{"a":' + "1" * 5_000 + "}",                       # past the int conversion limit
+    '{"a":' + "[" * 100_000 + "}",                     # deep and unterminated
+])
+def test_a_hostile_line_is_reported_at_its_line_never_a_crash(ledger: Ledger,
+                                                              data_json: str) -> None:
+    filled(ledger, 3)
+    write_lines(ledger.path, [*lines_of(ledger.path), _valid_line_with(ledger, 4, data_json),
+                              _valid_line_with(ledger, 5, '{"b":1}')])
+    report = ledger.verify()
+    assert not report.ok and report.first_bad_line == 4 and report.count == 3
+    with pytest.raises(GovgateError) as excinfo:
+        ledger.records()
+    assert excinfo.value.where == "line 4" and excinfo.value.exit_code == ExitCode.USAGE_ERROR
+    with pytest.raises(GovgateError):
+        ledger.append([rec("new")])
+    out = io.StringIO()
+    assert main_verify(ledger.path, out) == 2
+    assert out.getvalue().startswith("ledger BROKEN at line 4: ")

@@ -298,12 +298,17 @@ def _pages(evaluation: Evaluation, recon: ReconInputs, run: _Run,
            decision: engine.StateDecision) -> list[Finding]:
     """Pages and incidents from the episodes of the red state and of the completion gap.
 
-    An episode's page and incident are facts of the instant it began: they name the uncovered
-    windows that made it red, never later ones, so a run at a later as-of (or a re-run) writes
-    the very same record, and a red that returns after an override or a PASS is a new episode
-    with its own key. Episodes (open and closed) go on the result for the page lifecycle.
+    An episode's trigger and incident are facts of the instant it began: they name the
+    uncovered windows that made it red, never later ones, so a run at a later as-of (or a
+    re-run) writes the very same records, and a red that returns after an override or a PASS
+    is a new episode with its own key. Every episode that began by as-of is paged, closed ones
+    included (trigger, then its resolve and the incident's closing record), so the ledger after
+    t1 then t2 holds what t2 alone writes. Episodes (open and closed) go on the result.
     """
+    from ..paging import lifecycle_events
+
     findings = []
+    as_of = evaluation.as_of
     policy = recon.policy
     reds = red_episodes(run.timeline)
     gaps = gap_episodes(run.timeline)
@@ -316,25 +321,29 @@ def _pages(evaluation: Evaluation, recon: ReconInputs, run: _Run,
             {"missed_job_run_ids": [r for r in refs if not r.startswith("window@")],
              "missed_windows": refs, "opened_at": format_instant(ep.opened_at),
              "policy_version": policy.version}))
-        if ep.closed_at is None:
-            evaluation.pages.append(Page(
-                ep.key, f"Reconciliation red: scheduled windows {', '.join(refs)} have no PASS "
-                "run and no override covers them; publish blocked", "govgate.reconcile",
-                "critical", ep.opened_at, {"missed_windows": refs}))
+        trigger = Page(
+            ep.key, f"Reconciliation red: scheduled windows {', '.join(refs)} have no PASS "
+            "run and no override covers them; publish blocked", "govgate.reconcile",
+            "critical", ep.opened_at, {"missed_windows": refs})
+        pages, records = lifecycle_events(trigger, ep, as_of)
+        evaluation.pages += pages
+        evaluation.records += records
     limit = policy.page_max_gap + policy.page_grace
     for ep in gaps:
-        if ep.closed_at is not None:
-            continue
         last_id = ep.key.removeprefix("govgate:reconcile:gap:")
         baseline = ep.opened_at - limit
         summary = (f"No successful reconciliation since {format_instant(baseline)} "
                    f"(limit {format_duration(limit)}): last PASS {last_id}")
-        evaluation.pages.append(Page(ep.key, summary, "govgate.reconcile", "error",
-                                     ep.opened_at, {"last_pass": last_id}))
-        last_run = next((r for r in recon.runs if r.job_run_id == last_id), None)
-        findings.append(Finding("reconcile.completion-gap", last_id, Severity.WARNING, summary,
-                                owner_route="publish_gate",
-                                location=last_run.location if last_run else None))
+        trigger = Page(ep.key, summary, "govgate.reconcile", "error", ep.opened_at,
+                       {"last_pass": last_id})
+        pages, records = lifecycle_events(trigger, ep, as_of)
+        evaluation.pages += pages
+        evaluation.records += records
+        if ep.closed_at is None or ep.closed_at > as_of:
+            last_run = next((r for r in recon.runs if r.job_run_id == last_id), None)
+            findings.append(Finding("reconcile.completion-gap", last_id, Severity.WARNING,
+                                    summary, owner_route="publish_gate",
+                                    location=last_run.location if last_run else None))
     return findings
 
 

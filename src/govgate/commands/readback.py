@@ -79,7 +79,12 @@ def run(args: argparse.Namespace, session: Session) -> int:
     output = output_dir(args, config, session.cwd)  # checked before anything is evaluated
     closed = evaluate_at(config, session.pm, period.close(session.as_of))
     opened = opening(config, session, period.start, closed)
-    data = build_readback(period, opened, closed, relative_link(config.ledger_path, output))
+    from ..ledger_store import PG_SCHEMES, ledger_reference
+
+    # A file ledger is linked from the document; a PostgreSQL ledger has no file to link.
+    ledger_link = (None if ledger_reference(config).startswith(PG_SCHEMES)
+                   else relative_link(config.ledger_path, output))
+    data = build_readback(period, opened, closed, ledger_link)
     text = render_readback(data)
     name = f"readback-{period.slug}"
     write_documents(output, {f"{name}.md": text, f"{name}.json": to_json(data)})

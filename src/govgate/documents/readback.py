@@ -40,7 +40,7 @@ def _in(period: Period, closed_at: datetime, instant: str | None) -> bool:
 
 
 def build_readback(period: Period, opened: Snapshot, closed: Snapshot,
-                   ledger_link: str) -> dict[str, Any]:
+                   ledger_link: str | None) -> dict[str, Any]:
     """The packet's data (JSON values only); :func:`render_readback` turns it into markdown."""
     close = format_instant(closed.at)
     promote = closed.section("promote")
@@ -78,7 +78,7 @@ def build_readback(period: Period, opened: Snapshot, closed: Snapshot,
 
 
 def _gate(record: Any, decisions: dict[tuple[str, str], dict[str, Any]],
-          ledger_link: str) -> dict[str, Any]:
+          ledger_link: str | None) -> dict[str, Any]:
     data = dict(record.data)
     decision = decisions.get((data.get("promote_event_id", ""), data.get("decided_at", "")), {})
     return {"record_key": record.key, "ledger": ledger_link,
@@ -202,7 +202,10 @@ def render_readback(data: dict[str, Any]) -> str:
         lifted = (f", lifted {md.code(gate['lifted_at'])}" if gate.get("lifted_at")
                   else ", not lifted")
         windows = ", ".join(md.text(w) for w in gate.get("cert_window_ids") or ()) or "none"
-        lines.append(f"  - {md.link(gate['record_key'], gate['ledger'])}: "
+        # A PostgreSQL ledger has no file to link: the record key names the ledger row.
+        anchor = (md.link(gate["record_key"], gate["ledger"]) if gate.get("ledger")
+                  else md.code(gate["record_key"]))
+        lines.append(f"  - {anchor}: "
                      f"{md.text(gate['owner_route'])} decided by {md.text(gate['decided_by'])} "
                      f"at {md.code(gate['decided_at'])}{lifted}; cert windows {windows}")
     lines += ["", md.heading(3, "Heat-map snapshot at window close"), ""]

@@ -198,6 +198,7 @@ def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
     if result is None:
         return _missing_policy(evaluation)
     evaluation.pages.extend(page for page, _ in result.pages)
+    evaluation.pages.extend(_rung2_resolves(evaluation, result.pages))
     evaluation.records.extend(result.records())
     evaluation.sections[DOMAIN] = result.section()
     findings = list(result.findings)
@@ -208,3 +209,17 @@ def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
             message="no backup_owner_policy is in force at as-of (none is approved yet)",
         ))
     return findings
+
+
+def _rung2_resolves(evaluation: Evaluation, pages: Sequence[tuple[Page, PromoteEvent]],
+                    ) -> list[Page]:
+    """A rung-2 page resolves when its backup is green again or the promote ends."""
+    from ..checks.fatigue import get_history
+
+    history = sorted(get_history(evaluation) or (), key=lambda r: r.at)
+    out = []
+    for page, promote in pages:
+        resolve = rules.rung2_resolve(page, promote, history, evaluation.as_of)
+        if resolve is not None:
+            out.append(resolve)
+    return out

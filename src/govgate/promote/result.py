@@ -109,12 +109,8 @@ class PromoteResult:
         for f in self.forced_reverts:
             out.append(LedgerRecord("forced_revert", f"forced_revert:{f.promote_event_id}",
                                     f.reverted_at_dt_utc, f.to_row()))
-        for page, _ in self.pages:
-            out.append(LedgerRecord("page", f"page:{page.dedup_key}", page.at, {
-                "dedup_key": page.dedup_key, "summary": page.summary, "source": page.source,
-                "severity": page.severity, "at": format_instant(page.at),
-                "details": dict(page.details),
-            }))
+        # Pages are not recorded here: delivery writes each page's intent (``page:<dedup_key>``)
+        # before any sink sees it.
         for a in self.decisions:
             out.extend(_decision_records(a, self.as_of))
         return sorted(out, key=lambda r: (r.at, r.kind, r.key))

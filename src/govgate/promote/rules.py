@@ -33,6 +33,7 @@ __all__ = [
     "heatmap_red_trigger",
     "rung2_dedup_key",
     "rung2_page",
+    "rung2_resolve",
 ]
 
 PAGE_SOURCE = "govgate.promote"
@@ -157,3 +158,37 @@ def _page(promote: PromoteEvent, policy: BackupOwnerPolicy | None, refresh: Refr
                         for o in ESCALATION_OPTIONS],
         },
     )
+
+
+def rung2_resolve(page: Page, promote: PromoteEvent, refreshes: Sequence[Refresh],
+                  as_of: datetime) -> Page | None:
+    """The ``resolve`` of a rung-2 page: at the first refresh after the page at which the
+    promoted backup is green again, or at the promote's revert (the backup no longer signs),
+    whichever comes first and is not after ``as_of``.
+
+    ``refreshes`` must be in time order.
+    """
+    ends: list[tuple[datetime, str]] = []
+    index = bisect_left(refreshes, page.at, key=lambda r: r.at)
+    for refresh in refreshes[index:]:
+        if refresh.at > as_of:
+            break
+        if refresh.at > page.at and classification_of(refresh, promote.promoted_signer) == "green":
+            ends.append((refresh.at, f"backup {promote.promoted_signer} is green again"))
+            break
+    reverted = promote.reverted_at_dt_utc
+    if reverted is not None and page.at <= reverted <= as_of:
+        ends.append((reverted, f"{promote.promote_event_id} was reverted"))
+    if not ends:
+        return None
+    at, why = min(ends)
+    hours = (at - page.at) / timedelta(hours=1)
+    return Page(
+        dedup_key=page.dedup_key,
+        summary=(f"Resolved at {format_instant(at)}: {why} ({hours:g} h after the rung-2 page "
+                 f"on {promote.owner_route})"),
+        source=page.source, severity="info", at=at,
+        details={"promote_event_id": promote.promote_event_id,
+                 "owner_route": promote.owner_route, "paged_at": format_instant(page.at),
+                 "resolved_at": format_instant(at), "reason": why},
+        action="resolve")

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import GovgateError
+from ..errors import UsageError
 from ..hookspecs import hookimpl
 from ..ledger import Ledger
+from ..ledger_store import LedgerStore
 from ..model import Page
 from . import DeliveryResult, already_delivered, page_record
 
@@ -27,7 +28,7 @@ def outbox_path(settings: Mapping[str, Any]) -> Path | None:
     if value is None:
         return None
     if not isinstance(value, str | os.PathLike) or not os.fspath(value):
-        raise GovgateError(f"expected a file path, got {value!r}", source="paging", where="outbox")
+        raise UsageError(f"expected a file path, got {value!r}", source="paging", where="outbox")
     return Path(value)
 
 
@@ -38,7 +39,8 @@ def govgate_check_paging(settings: Mapping[str, Any]) -> None:
 
 
 @hookimpl
-def govgate_page(page: Page, settings: Mapping[str, Any], ledger: Ledger) -> DeliveryResult | None:
+def govgate_page(page: Page, settings: Mapping[str, Any],
+                 ledger: LedgerStore) -> DeliveryResult | None:
     """Append ``page`` to the outbox unless it is there already (or the run ledger says so)."""
     path = outbox_path(settings)
     if path is None:

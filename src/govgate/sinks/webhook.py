@@ -1,4 +1,4 @@
-"""The webhook sink: pages posted as PagerDuty Events API v2 ``trigger`` events.
+"""The webhook sink: pages posted as PagerDuty Events API v2 events (``trigger``, ``resolve``).
 
 Configured by ``paging.webhook``::
 
@@ -14,7 +14,11 @@ Configured by ``paging.webhook``::
 Connection errors, timeouts, 429 and 5xx are retried; other answers are final. Redirects are not
 followed (the event would be re-sent somewhere nobody configured). The routing key never appears in
 a message, an exception or a log record, and neither does the URL's path (webhook URLs often embed
-a secret): messages name the scheme and host only.
+a secret): messages name the scheme and host only. The server's answer is reported by its status
+code and a fixed reason, never quoted: a response body can echo the key, carry terminal escape
+sequences or text crafted to mislead whoever reads the report.
+
+:func:`validate` checks the settings and the routing key variable before anything is written.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..errors import GovgateError
+from ..errors import UsageError
 from ..hookspecs import hookimpl
 from ..httpretry import retry_after, retry_delay
-from ..ledger import Ledger, canonical_json
+from ..ledger import canonical_json
+from ..ledger_store import LedgerStore
 from ..model import Page
 from . import DeliveryResult, already_delivered, event_body
 
@@ -43,7 +48,6 @@ _log = logging.getLogger(__name__)
 # Indirection so tests can observe backoff delays without waiting for them.
 _sleep = time.sleep
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SNIPPET = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +64,13 @@ class WebhookSettings:
 
     @classmethod
     def from_settings(cls, value: object) -> WebhookSettings:
-        """Validate ``paging.webhook``; raise :class:`GovgateError` naming the bad key."""
+        """Validate ``paging.webhook``; raise :class:`UsageError` naming the bad key."""
 
-        def fail(key: str, message: str) -> GovgateError:
-            return GovgateError(message, source="paging", where=f"webhook.{key}")
+        def fail(key: str, message: str) -> UsageError:
+            return UsageError(message, source="paging", where=f"webhook.{key}")
 
         if not isinstance(value, Mapping):
-            raise GovgateError("expected a mapping", source="paging", where="webhook")
+            raise UsageError("expected a mapping", source="paging", where="webhook")
         conf: Mapping[str, Any] = value
         # Class attributes are slot descriptors, so defaults come from the fields.
         defaults = {f.name: f.default for f in fields(cls)}
@@ -129,7 +133,7 @@ class WebhookSettings:
         """The secret routing key, read from the environment variable the settings name."""
         key = os.environ.get(self.routing_key_env, "")
         if not key.strip():
-            raise GovgateError(
+            raise UsageError(
                 f"environment variable {self.routing_key_env} is not set or empty; "
                 "it must hold the routing key",
                 source="paging",
@@ -148,15 +152,19 @@ class _Outcome:
 
 
 
-def _snippet(response: requests.Response) -> str:
-    import requests
+def validate(settings: Mapping[str, Any]) -> WebhookSettings | None:
+    """Check ``paging.webhook`` and its routing key variable; None when the sink is off.
 
-    try:
-        raw = next(response.iter_content(_SNIPPET), b"")
-    except requests.exceptions.RequestException:
-        return ""
-    text = " ".join(raw.decode("utf-8", "replace").split())
-    return f": {text}" if text else ""
+    Commands call it before they evaluate, so a sink that could never deliver is a usage error
+    (exit 2) before any output, ledger record or page exists.
+
+    :raises UsageError: naming the bad key (``webhook.url``, ``webhook.routing_key_env``, ...).
+    """
+    if settings.get("webhook") is None:
+        return None
+    cfg = WebhookSettings.from_settings(settings["webhook"])
+    cfg.routing_key()
+    return cfg
 
 
 def _attempt(session: requests.Session, cfg: WebhookSettings, body: bytes) -> _Outcome:
@@ -170,7 +178,7 @@ def _attempt(session: requests.Session, cfg: WebhookSettings, body: bytes) -> _O
             headers={"Content-Type": "application/json", "User-Agent": "govgate"},
             timeout=(timeout, timeout),
             allow_redirects=False,
-            stream=True,  # read at most a snippet of what the server says
+            stream=True,  # the body is never read: it is not ours to quote
         )
     # Exception text can quote the URL, so only the exception's type is reported.
     except requests.exceptions.SSLError as exc:
@@ -189,8 +197,19 @@ def _attempt(session: requests.Session, cfg: WebhookSettings, body: bytes) -> _O
             return _Outcome(False, False, f"HTTP {status} redirect (redirects are not followed)")
         if status == 429 or status >= 500:
             after = retry_after(response.headers.get("Retry-After"))
-            return _Outcome(False, True, f"HTTP {status}{_snippet(response)}", after)
-        return _Outcome(False, False, f"HTTP {status} (not retried){_snippet(response)}")
+            return _Outcome(False, True, f"HTTP {status} ({_reason(status)})", after)
+        return _Outcome(False, False, f"HTTP {status} ({_reason(status)}, not retried)")
+
+
+def _reason(status: int) -> str:
+    # A fixed text per class of status; the server's own reason phrase is as untrusted as its body.
+    if status == 429:
+        return "rate limited"
+    if status in (401, 403):
+        return "refused: check the routing key"
+    if 400 <= status < 500:
+        return "the event was refused"
+    return "server error"
 
 
 def _redact(text: str, secret: str) -> str:
@@ -242,15 +261,15 @@ def govgate_check_paging(settings: Mapping[str, Any]) -> None:
 
 
 @hookimpl
-def govgate_page(page: Page, settings: Mapping[str, Any], ledger: Ledger) -> DeliveryResult | None:
+def govgate_page(page: Page, settings: Mapping[str, Any],
+                 ledger: LedgerStore) -> DeliveryResult | None:
     """Post ``page`` to the configured webhook unless the run's ledger shows it was delivered.
 
     The caller appends :func:`govgate.sinks.page_record` to the ledger after a delivery.
     """
-    if settings.get("webhook") is None:
+    cfg = validate(settings)  # a missing secret is a configuration error even when nothing is sent
+    if cfg is None:
         return None
-    cfg = WebhookSettings.from_settings(settings["webhook"])
-    cfg.routing_key()  # a missing secret is a configuration error even when nothing is sent
     if already_delivered(ledger, SINK, page):
         return DeliveryResult(
             SINK, page.dedup_key, True, True, 0, "already delivered according to the run's ledger"

@@ -62,7 +62,7 @@ def test_the_scenario_exercises_every_record_kind() -> None:
     data, refreshes, pending = _scenario()
     result = evaluate_promotions(data, refreshes, pending, day(19))
     kinds = {r.kind for r in result.records()}
-    assert kinds == {"promote", "revert", "forced_revert", "page", "escalation_decision",
+    assert kinds == {"promote", "revert", "forced_revert", "escalation_decision",
                      "freeze_gate", "freeze_lift"}
     keys = [r.key for r in result.records()]
     assert len(keys) == len(set(keys))

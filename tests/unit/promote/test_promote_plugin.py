@@ -126,10 +126,12 @@ def test_evaluate_fills_pages_records_section_and_returns_findings(
     assert rules == ["ladder.freeze-gate", "promote.active"]
     blocking = [f for f in findings if f.blocking]
     assert [(f.subject, f.owner_route) for f in blocking] == [("quest-holiday", "publish_gate")]
-    assert [p.dedup_key for p in evaluation.pages] == [
-        "govgate:rung2:bpe-publish_gate-20261003T000000Z"]
+    assert [(p.dedup_key, p.action) for p in evaluation.pages] == [
+        ("govgate:rung2:bpe-publish_gate-20261003T000000Z", "trigger"),
+        ("govgate:rung2:bpe-publish_gate-20261003T000000Z", "resolve")]
     kinds = sorted({r.kind for r in evaluation.records})
-    assert kinds == ["escalation_decision", "freeze_gate", "page", "promote", "revert"]
+    # Page intents are written by delivery, not by the evaluator.
+    assert kinds == ["escalation_decision", "freeze_gate", "promote", "revert"]
     section = evaluation.sections["promote"]
     assert section["policy_version"] == "1.2.0"
     assert section["effective_signers"]["faq_rewrite"]["signer"] == "dana"
