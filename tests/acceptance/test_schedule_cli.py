@@ -37,8 +37,9 @@ def rules(result: dict[str, Any], rule: str) -> list[dict[str, Any]]:
     return [f for f in result["findings"] if f["rule"] == rule]
 
 
-def red_pages(result: dict[str, Any]) -> list[str]:
-    return [p["dedup_key"] for p in result["pages"] if ":red:" in p["dedup_key"]]
+def red_pages(result: dict[str, Any], action: str = "trigger") -> list[str]:
+    return [p["dedup_key"] for p in result["pages"]
+            if ":red:" in p["dedup_key"] and p.get("action", "trigger") == action]
 
 
 # -- the shipped demo ----------------------------------------------------------------------------
@@ -294,11 +295,15 @@ def test_a_red_after_an_override_pages_again_and_names_only_its_uncovered_window
     assert result["state"] == "red"
     assert again.code == 1
     key = f"govgate:reconcile:red:{w44}:partial"
-    assert red_pages(result) == [key]
+    # The first red was ended by the override (resolved); the returning red pages anew.
+    assert red_pages(result) == [f"govgate:reconcile:red:{w42}", key]
+    assert red_pages(result, "resolve") == [f"govgate:reconcile:red:{w42}"]
     outbox = [json.loads(line) for line in
               project.outbox.read_text(encoding="utf-8").splitlines()]
-    assert [p["data"]["dedup_key"] for p in outbox if ":red:" in p["data"]["dedup_key"]] == [
-        f"govgate:reconcile:red:{w42}", key]
+    assert [(p["data"]["dedup_key"], p["data"]["event_action"]) for p in outbox
+            if ":red:" in p["data"]["dedup_key"]] == [
+        (f"govgate:reconcile:red:{w42}", "trigger"), (f"govgate:reconcile:red:{w42}", "resolve"),
+        (key, "trigger")]
     incidents = {r["key"]: r["data"] for r in project.ledger_records("incident")}
     assert incidents[f"incident:reconcile:red:{w44}:partial"]["missed_windows"] == [w44]
     assert incidents[f"incident:reconcile:red:{w42}"]["missed_windows"] == [w42, w43]
