@@ -53,22 +53,24 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
     from ..fatigue.events import load_events
     from ..loaders.io import read_ref
     from ..sources.files import check_size, kind_of, resolve_path
+    from ..sources.names import source_name
 
+    name = source_name(ref)
     settings = config.section("sources")
     if "://" not in ref or ref.startswith("file://"):
         path = resolve_path(ref.removeprefix("file://"), config.base, settings)
         if kind_of(path, ref) != "file":
             from ..errors import SourceError
 
-            raise SourceError("file not found", source=ref)
+            raise SourceError("file not found", source=name)
         check_size(path, ref, settings)  # the same cap as every other source
-        return load_events(path, source=ref)
+        return load_events(path, source=name)
     data = read_ref(config, inputs.get("hook"), ref)
     suffix = ".json" if ref.split("?")[0].endswith(".json") else ".csv"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"events{suffix}"
         path.write_bytes(data)
-        return load_events(path, source=ref)
+        return load_events(path, source=name)
 
 
 @hookimpl
@@ -76,7 +78,9 @@ def govgate_load_inputs(config: Config, inputs: Inputs) -> None:
     ref = config.section("fatigue").get("events")
     if ref is None:
         return
-    inputs.put(DOMAIN, FatigueInputs(load_event_log(config, inputs, ref), ref))
+    from ..sources.names import source_name
+
+    inputs.put(DOMAIN, FatigueInputs(load_event_log(config, inputs, ref), source_name(ref)))
 
 
 @hookimpl(trylast=True)

@@ -35,7 +35,14 @@ def is_csv(source: str) -> bool:
 
 
 def read_table(data: bytes, source: str, kind: str) -> list[Row]:
-    """Parse a table and validate every row against the row schema of ``kind``."""
+    """Parse a table and validate every row against the row schema of ``kind``.
+
+    ``source`` is the reference as written; rows are named by its source name (never a signed
+    URL's query string).
+    """
+    from ..sources.names import source_name
+
+    source = source_name(source)
     if is_csv(source):
         rows = _read_csv(data, source)
     else:

@@ -18,7 +18,8 @@ Handles references that start with ``https://`` (and ``http://`` only when allow
           https://artifacts.example.com/w45/scheduler_runs.csv: sha256:3f0c...
 
 A failed fetch raises :class:`~govgate.errors.SourceError` (exit code 2): a failed load is never a
-pass. Messages name the URL without its query string and user-info, and never contain a token,
+pass. Messages name the URL by its source name (its query string replaced by ``?<redacted>``, no
+user-info), and never contain a token,
 whatever the server sends back: they quote no exception text and no response body, only what
 govgate itself decided.
 """
@@ -41,6 +42,7 @@ from ..errors import SourceError
 from ..hookspecs import hookimpl
 from ..httpretry import retry_after, retry_delay
 from .files import DEFAULT_MAX_BYTES
+from .names import source_name
 
 if TYPE_CHECKING:
     import requests
@@ -66,13 +68,12 @@ _KEYS = frozenset({
 
 
 def public_url(url: str) -> str:
-    """``scheme://host[:port]/path``: what a message may say about ``url``.
+    """``scheme://host[:port]/path[?<redacted>]``: what a message may say about ``url``.
 
     The query string (signed URLs carry their signature there), the fragment and any user-info
-    are left out.
+    are left out (see :func:`~govgate.sources.names.source_name`).
     """
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    return source_name(url)
 
 
 def _origin(parts: SplitResult) -> tuple[str, str, int | None]:

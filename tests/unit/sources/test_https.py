@@ -95,8 +95,8 @@ def test_wrong_checksum_is_refused_naming_the_url_without_its_query(
     server.serve("/runs.csv", Response(body=BODY + b"recon-2026-W46,PASS\n"))
     url = server.url("/runs.csv?X-Signature=sig-SECRET-part")
     text = fails(url, caplog, sha256={url: DIGEST})
-    assert text.startswith(f"{server.url('/runs.csv')}: sha256 mismatch: expected sha256:"
-                           f"{DIGEST}, got sha256:")
+    assert text.startswith(f"{server.url('/runs.csv')}?<redacted>: sha256 mismatch: expected "
+                           f"sha256:{DIGEST}, got sha256:")
     assert "sig-SECRET-part" not in text
 
 
@@ -404,7 +404,7 @@ def test_a_redirect_target_is_not_named(server: HTTPTestServer,
     ({"max_attempts": True}, "https.max_attempts"),
     ({"allow_http": "yes"}, "https.allow_http"),
     ({"tokens": {"127.0.0.1": "not a name"}}, "https.tokens.127.0.0.1"),
-    ({"sha256": {"https://a.example/x.csv?sig=1": "abc"}}, "https.sha256[https://a.example/x.csv]"),
+    ({"sha256": {"https://a.example/x.csv?sig=1": "abc"}}, "https.sha256[https://a.example/x.csv?<redacted>]"),
     ({"allowed_hosts": "127.0.0.1"}, "https.allowed_hosts"),
     ({"retries": 3}, "https.retries"),
 ])
@@ -424,7 +424,7 @@ def test_defaults() -> None:
 
 def test_public_url_drops_query_fragment_and_userinfo() -> None:
     assert https.public_url("https://u:p@Host.example:8443/a/b.csv?sig=1#f") == (
-        "https://Host.example:8443/a/b.csv")
+        "https://Host.example:8443/a/b.csv?<redacted>")
 
 
 # --- the plugin in the manager -------------------------------------------------------------------
