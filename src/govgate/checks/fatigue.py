@@ -52,7 +52,7 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
 
     from ..fatigue.events import load_events
     from ..loaders.io import read_ref
-    from ..sources.files import check_size, kind_of, resolve_path
+    from ..sources.files import check_size, kind_of, max_bytes, resolve_path
     from ..sources.names import source_name
 
     name = source_name(ref)
@@ -64,7 +64,7 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
 
             raise SourceError("file not found", source=name)
         check_size(path, ref, settings)  # the same cap as every other source
-        return load_events(path, source=name)
+        return load_events(path, source=name, max_bytes=max_bytes(settings))
     data = read_ref(config, inputs.get("hook"), ref)
     suffix = ".json" if ref.split("?")[0].endswith(".json") else ".csv"
     with tempfile.TemporaryDirectory() as folder:

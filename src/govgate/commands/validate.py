@@ -132,15 +132,12 @@ def validate_file(path: Path, kind: str | None, cwd: Path | None = None) -> tupl
     from ..loaders.documents import load_schema, parse_document, validate
     from ..loaders.policies import parse_policy
     from ..loaders.tables import read_table
+    from ..sources.files import DEFAULT_MAX_BYTES, read_input
 
     source = str(path)
     real = cwd / path if cwd is not None else path
-    try:
-        data = real.read_bytes()
-    except FileNotFoundError:
-        raise GovgateError("file not found", source=source) from None
-    except OSError as exc:
-        raise GovgateError(f"cannot read: {exc.strerror}", source=source) from None
+    # A regular file only, within the size cap: a FIFO or a device would never end.
+    data = read_input(real, source, DEFAULT_MAX_BYTES)
     kind = kind or infer_kind(path, data)
     if kind is None:
         return "skip", "not a govgate input (pass --kind KIND to check it anyway)"
