@@ -1,8 +1,11 @@
 """Built-in plugin: the signer fatigue heat-map of lesson 174 and its daily history.
 
-The heat-map is a nightly refresh at 00:00 UTC: ``govgate check`` looks at the refreshes up to
-the last midnight at or before as-of. The history is computed once per evaluation and shared
-with the promote plugin through :func:`get_history`.
+The heat-map is a nightly refresh at 00:00 UTC: at any instant T, every command (``check``,
+``promote``, ``readback``, ``heatmap``) shows the refresh at the last midnight at or before T,
+classified with the thresholds of the backup owner policy in force at that midnight. So the
+refresh, and its snapshot hash, depend only on the midnight, never on the hour of T (a policy
+approved at 10:00 first classifies the next night's refresh). The history is computed once per
+evaluation and shared with the promote plugin through :func:`get_history`.
 """
 
 from __future__ import annotations
@@ -45,8 +48,12 @@ def nightly(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
-    """Load the events through the source hooks (a local file is read in place, streaming)."""
+def load_event_log(config: Config, inputs: Inputs, ref: str, *, pending: bool = True
+                   ) -> EventLog:
+    """Load the events through the source hooks (a local file is read in place, streaming).
+
+    ``pending=False`` leaves out what only promotions need (see :func:`load_events`).
+    """
     import tempfile
     from pathlib import Path
 
@@ -64,13 +71,13 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
 
             raise SourceError("file not found", source=name)
         check_size(path, ref, settings)  # the same cap as every other source
-        return load_events(path, source=name, max_bytes=max_bytes(settings))
+        return load_events(path, source=name, max_bytes=max_bytes(settings), pending=pending)
     data = read_ref(config, inputs.get("hook"), ref)
     suffix = ".json" if ref.split("?")[0].endswith(".json") else ".csv"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"events{suffix}"
         path.write_bytes(data)
-        return load_events(path, source=name)
+        return load_events(path, source=name, pending=pending)
 
 
 @hookimpl
@@ -138,9 +145,10 @@ def get_history(evaluation: Evaluation) -> Sequence[Refresh] | None:
         if log is not None:
             from ..promote.plugin import thresholds_for
 
+            refresh = nightly(evaluation.as_of)
             value = evaluation.hook.govgate_fatigue_history(
-                events=log, as_of=nightly(evaluation.as_of),
-                thresholds=thresholds_for(evaluation), classify=classifier_for(evaluation.hook))
+                events=log, as_of=refresh, thresholds=thresholds_for(evaluation, refresh),
+                classify=classifier_for(evaluation.hook))
         evaluation.cache["fatigue.history"] = value
     result: Sequence[Refresh] | None = evaluation.cache["fatigue.history"]
     return result
