@@ -24,6 +24,8 @@ DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 def resolve_path(ref: str, base: Path, settings: Mapping[str, Any]) -> Path:
     """Resolve ``ref`` against ``base``; refuse paths that escape it unless allowed."""
+    if "\x00" in ref:  # no file system accepts it; Python raises ValueError
+        raise SourceError("a path cannot contain a NUL character", source=ref)
     try:
         path = (base / ref).resolve()
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
@@ -45,6 +47,8 @@ def kind_of(path: Path, ref: str) -> str | None:
         return None
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or 'I/O error'}", source=ref) from None
+    except ValueError:  # a NUL character
+        raise SourceError("a path cannot contain a NUL character", source=ref) from None
     return "folder" if stat.S_ISDIR(mode) else "file"
 
 
@@ -76,6 +80,8 @@ def open_input(path: Path, ref: str, limit: int) -> BinaryIO:
     :raises SourceError: For a missing or unreadable file, anything but a regular file, or a
         file above ``limit``; the message names ``ref``.
     """
+    if "\x00" in str(path):
+        raise SourceError("a path cannot contain a NUL character", source=ref)
     try:
         mode = path.stat().st_mode
         if not stat.S_ISREG(mode):

@@ -313,7 +313,13 @@ def _attempt(session: requests.Session, url: str, headers: Mapping[str, str],
 
 
 def _check_url(url: str, cfg: HttpsSettings) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced '[' around an IPv6 host, and the like
+        raise SourceError("malformed URL", source=public_url(url)) from None
+    if any(ord(c) < 0x20 or c in " \x7f" for c in url):
+        raise SourceError("malformed URL: it contains a space or a control character",
+                          source=public_url(url))
     scheme, host, port = _origin(parts)
     before_query = re.split(r"[?#]", url.partition("://")[2], maxsplit=1)[0]
     if "@" in before_query:

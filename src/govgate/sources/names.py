@@ -18,7 +18,7 @@ REDACTED = "<redacted>"
 # postgresql:// references name the table to read and where the server is in the query: no
 # secret, and what a reader needs to tell which database a message is about. Every other
 # parameter (sslpassword, passfile, options, ...) is left out.
-_PG_KEPT = ("table", "host", "hostaddr", "port", "dbname", "sslmode")
+_PG_KEPT = ("table", "host", "hostaddr", "port", "dbname", "user", "sslmode")
 _KEPT_PARAMS = {"postgresql": _PG_KEPT, "postgres": _PG_KEPT}
 
 

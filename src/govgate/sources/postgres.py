@@ -138,7 +138,14 @@ def parse_ref(ref: str) -> tuple[str, Table]:
 
     :raises SourceError: For an unknown or missing table, or a password in the reference.
     """
-    parts = urlsplit(ref)
+    try:
+        parts = urlsplit(ref)
+        parts.port  # noqa: B018 - a port that is not a number raises here, not in libpq
+    except ValueError:
+        raise SourceError("malformed reference", source=source_name(ref)) from None
+    if any(ord(c) < 0x20 or c == "\x7f" for c in ref):
+        raise SourceError("malformed reference: it contains a control character",
+                          source=source_name(ref))
     # The query is split by hand, and all but ``table`` passed on as written: decoding and
     # re-encoding would turn a '+' into a space, which libpq does not do.
     pieces = [p for p in parts.query.split("&") if p]
