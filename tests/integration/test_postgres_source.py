@@ -280,8 +280,8 @@ def test_check_exits_2_naming_the_database_source_when_it_fails(
     db.conn.execute("DROP TABLE reconciliation_job_run CASCADE")
     result = project.check(Schedule.after(6))
     assert result.code == 2
-    assert result.err == (f"govgate: error: {source_name(ref)}: table reconciliation_job_run does not exist "
-                          "(sql/schema.sql creates it)\n")
+    assert result.err == (f"govgate: error: {source_name(ref)}: table reconciliation_job_run "
+                          "does not exist (sql/schema.sql creates it)\n")
     assert not project.output.exists()
 
 
