@@ -93,16 +93,32 @@ def test_the_policy_thresholds_are_the_ones_in_force_at_the_refresh(demo: Path) 
         return str(json.loads(cli(demo, "heatmap", "--as-of", instant, "--format", "json").out)[
             "snapshot_hash"])
 
+    strict = Thresholds(amber_ratio=Decimal("0.3"), red_min_windows=2, amber_min_windows=2)
+    first = datetime(2026, 11, 19, tzinfo=UTC)  # the first refresh after the approval
+
+    def in_force(at: datetime) -> Thresholds:
+        return strict if at >= first else Thresholds()
+
     for instant in INSTANTS:
         at = datetime.fromisoformat(refresh_of(instant).replace("Z", "+00:00"))
-        seed = heatmap(events, at, Thresholds()).snapshot_hash
-        strict = heatmap(events, at, Thresholds(amber_ratio=Decimal("0.3"),
-                                                red_min_windows=2, amber_min_windows=2))
-        expected = strict.snapshot_hash if at >= datetime(2026, 11, 19, tzinfo=UTC) else seed
-        assert hash_at(instant) == expected, instant
+        assert hash_at(instant) == heatmap(events, at, in_force).snapshot_hash, instant
     # The stricter policy does classify differently, so the agreement above means something.
-    at = datetime(2026, 11, 19, tzinfo=UTC)
-    assert heatmap(events, at, Thresholds()).snapshot_hash != hash_at("2026-11-19T00:00:00Z")
+    assert heatmap(events, first, Thresholds()).snapshot_hash != hash_at(
+        "2026-11-19T00:00:00Z")
+
+
+def test_a_policy_approved_later_never_changes_an_earlier_refresh(demo: Path) -> None:
+    # Each refresh of the history is classified under the policy in force at its own midnight:
+    # the days before the approval read the same evaluated before or after it.
+    def history(instant: str) -> dict[str, str]:
+        section = cli(demo, "check", "--as-of", instant, "--format", "json",
+                      "--no-deliver").json()["sections"]["fatigue"]["history"]
+        return dict(zip(section["days"], section["snapshot_hashes"], strict=True))
+
+    before, after = history("2026-11-18T09:00:00Z"), history("2026-11-24T12:00:00Z")
+    common = sorted(set(before) & set(after))  # the sections carry the last 28 refreshes
+    assert len(common) >= 20
+    assert [before[day] for day in common] == [after[day] for day in common]
 
 
 def test_promote_evidence_names_the_refresh_heatmap_shows(demo: Path) -> None:

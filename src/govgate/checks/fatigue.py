@@ -2,9 +2,10 @@
 
 The heat-map is a nightly refresh at 00:00 UTC: at any instant T, every command (``check``,
 ``promote``, ``readback``, ``heatmap``) shows the refresh at the last midnight at or before T,
-classified with the thresholds of the backup owner policy in force at that midnight. So the
-refresh, and its snapshot hash, depend only on the midnight, never on the hour of T (a policy
-approved at 10:00 first classifies the next night's refresh). The history is computed once per
+and every refresh of the history is classified with the thresholds of the backup owner policy
+in force at its own midnight. So a refresh, and its snapshot hash, depend only on its midnight,
+never on the hour of T nor on a policy approved later (a policy approved at 10:00 first
+classifies the next night's refresh). The history is computed once per
 evaluation and shared with the promote plugin through :func:`get_history`.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -92,10 +93,12 @@ def govgate_load_inputs(config: Config, inputs: Inputs) -> None:
 
 @hookimpl(trylast=True)
 def govgate_fatigue_history(events: EventLog, as_of: datetime, thresholds: Thresholds,
-                            classify: Classifier) -> Sequence[Refresh]:
+                            classify: Classifier,
+                            thresholds_at: Callable[[datetime], Thresholds] | None
+                            ) -> Sequence[Refresh]:
     from ..fatigue.heatmap import history
 
-    return history(events, as_of, thresholds, classify=classify)
+    return history(events, as_of, thresholds_at or thresholds, classify=classify)
 
 
 @hookimpl(trylast=True)
@@ -143,12 +146,13 @@ def get_history(evaluation: Evaluation) -> Sequence[Refresh] | None:
         log = get_event_log(evaluation)
         value: Sequence[Refresh] | None = None
         if log is not None:
-            from ..promote.plugin import thresholds_for
+            from ..promote.plugin import thresholds_by_instant, thresholds_for
 
             refresh = nightly(evaluation.as_of)
             value = evaluation.hook.govgate_fatigue_history(
                 events=log, as_of=refresh, thresholds=thresholds_for(evaluation, refresh),
-                classify=classifier_for(evaluation.hook))
+                classify=classifier_for(evaluation.hook),
+                thresholds_at=thresholds_by_instant(evaluation))
         evaluation.cache["fatigue.history"] = value
     result: Sequence[Refresh] | None = evaluation.cache["fatigue.history"]
     return result

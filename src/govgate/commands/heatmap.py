@@ -4,7 +4,7 @@ Reads a ``signer_ack_event`` export (``--events``, any reference the configurati
 else the configuration's ``fatigue.events``), replays the daily refreshes (``recovering`` needs
 the history) and prints the nightly refresh in force at as-of (the last 00:00 UTC at or before
 it) with its snapshot hash, as a table, JSON or CSV. The thresholds are those of the backup
-owner policy in force at that refresh, exactly as ``govgate check`` uses them, so both give the
+owner policy in force at each refresh, exactly as ``govgate check`` uses them, so both give the
 same classification and hash for the same instant. It decides nothing: the exit code is 0
 unless the input is bad.
 
@@ -20,11 +20,9 @@ from typing import TYPE_CHECKING
 from ..errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from ..fatigue.events import EventLog
-    from ..fatigue.heatmap import Classifier
-    from ..fatigue.model import Refresh, Thresholds
+    from ..fatigue.heatmap import Classifier, ThresholdsAt
+    from ..fatigue.model import Refresh
     from . import Session
 
 NAME = "heatmap"
@@ -67,7 +65,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
 
     at = nightly(session.as_of)  # the refresh in force at as-of, as check and promote see it
     log = _load(args, session)
-    refresh = heatmap(log, at, _thresholds(session, at), classify=_classifier(session))
+    refresh = heatmap(log, at, _thresholds(session), classify=_classifier(session))
     if args.format == "json":
         session.out.write(render_json(refresh))
     elif args.format == "csv":
@@ -135,20 +133,22 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
     return load_event_log(config, inputs, ref, pending=False)
 
 
-def _thresholds(session: Session, at: datetime) -> Thresholds:
-    """The thresholds ``govgate check`` classifies the refresh at ``at`` with: those of the
-    project's backup owner policy in force then (the seed's without a project or a policy)."""
+def _thresholds(session: Session) -> ThresholdsAt:
+    """The thresholds ``govgate check`` classifies each refresh with: those of the project's
+    backup owner policy in force at that refresh (the seed's without a project or a policy)."""
     from ..fatigue.model import Thresholds
     from ..sources.options import has_config
 
     if not has_config(session):
         return Thresholds()
+    import functools
+
     from ..loaders.policies import load_policies
     from ..promote.plugin import thresholds_at
     from ..promote.policy import load_backup_owner_policies
 
     policies = load_backup_owner_policies(load_policies(session.config(), session.pm.hook))
-    return thresholds_at(policies, at)
+    return functools.partial(thresholds_at, policies)
 
 
 def _classifier(session: Session) -> Classifier:

@@ -7,7 +7,8 @@ from the fatigue history only. Written the way a third-party plugin would be: th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ __all__ = [
     "govgate_load_inputs",
     "govgate_promote_trigger",
     "thresholds_at",
+    "thresholds_by_instant",
     "thresholds_for",
 ]
 
@@ -100,6 +102,11 @@ def thresholds_for(evaluation: Evaluation, at: datetime | None = None) -> Thresh
     evaluation's as-of); the seed's defaults when there is none."""
     return thresholds_at(get_promote_inputs(evaluation).policies,
                          evaluation.as_of if at is None else at)
+
+
+def thresholds_by_instant(evaluation: Evaluation) -> Callable[[datetime], Thresholds]:
+    """The thresholds in force at any instant, for the project's policy versions."""
+    return functools.partial(thresholds_at, get_promote_inputs(evaluation).policies)
 
 
 def thresholds_at(policies: Sequence[BackupOwnerPolicy], at: datetime) -> Thresholds:
