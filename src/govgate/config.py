@@ -67,8 +67,10 @@ def find_config(start: Path) -> Path | None:
 def _pyproject_section(path: Path) -> dict[str, Any] | None:
     import tomllib
 
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    from .sources.files import DEFAULT_MAX_BYTES, read_input
+
+    try:  # a regular file only, within the size cap: a FIFO or a device would never end
+        data = tomllib.loads(read_input(path, str(path), DEFAULT_MAX_BYTES).decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise GovgateError(f"cannot read TOML: {exc}", source=str(path)) from None
     except RecursionError:  # tomllib nests recursively
@@ -104,11 +106,10 @@ def load_config(
     if path.name == "pyproject.toml":
         data: Any = _pyproject_section(path) or {}
     else:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise GovgateError(f"cannot read: {exc.strerror or 'I/O error'}",
-                               source=str(path)) from None
+        from .sources.files import DEFAULT_MAX_BYTES, read_input
+
+        # A regular file only, within the size cap: a FIFO or a device would never end.
+        raw = read_input(path, str(path), DEFAULT_MAX_BYTES)
         doc = parse_document(raw, str(path))  # its lines name the place
         data = doc.data
     validate(data, "config", str(path), doc)

@@ -40,6 +40,12 @@ class GovgateError(Exception):
     exit_code: ExitCode = ExitCode.USAGE_ERROR
 
     def __init__(self, message: str, *, source: str | None = None, where: str | None = None):
+        if source is not None and "://" in source:
+            # A reference is named by its source name: a signed URL's query string or a URL's
+            # user-info never reaches a message, whoever raised it (a third-party plugin too).
+            from .sources.names import source_name
+
+            source = source_name(source)
         super().__init__(message)
         self.message = message
         self.source = source
@@ -48,9 +54,14 @@ class GovgateError(Exception):
     def __str__(self) -> str:
         parts = [p for p in (self.source, self.where) if p]
         parts.append(self.message)
+        text = ": ".join(parts)
+        if "://" in text:  # a message that quotes a reference names it the same way
+            from .sources.names import redact_refs
+
+            text = redact_refs(text)
         # One line, always: control characters from hostile input must neither forge extra
         # lines nor reach the terminal (an ESC sequence can recolour or retitle it).
-        return _CONTROL.sub(_escape, ": ".join(parts))
+        return _CONTROL.sub(_escape, text)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -8,7 +8,7 @@ built-in with ``-p no:NAME``.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -134,7 +134,8 @@ def govgate_window_eligibility(
 
 @hookspec(firstresult=True)
 def govgate_fatigue_history(
-    events: EventLog, as_of: datetime, thresholds: Thresholds, classify: Classifier
+    events: EventLog, as_of: datetime, thresholds: Thresholds, classify: Classifier,
+    thresholds_at: Callable[[datetime], Thresholds] | None,
 ) -> Sequence[Refresh] | None:
     """Compute the daily heat-map refreshes up to and including ``as_of``.
 
@@ -142,7 +143,9 @@ def govgate_fatigue_history(
 
     :param events: The loaded ``signer_ack_event`` export.
     :param as_of: The last refresh instant (00:00 UTC for ``govgate check``).
-    :param thresholds: The active backup owner policy's thresholds.
+    :param thresholds: The thresholds of the backup owner policy in force at ``as_of``.
+    :param thresholds_at: The thresholds in force at any refresh instant: each refresh is
+        classified with its own (a policy approved later never reclassifies earlier days).
     :param classify: The per-signer-per-day rule (``govgate_classify_signer`` bound to the
         plugin manager, or the built-in function when no plugin replaces it).
 

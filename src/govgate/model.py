@@ -39,6 +39,12 @@ class Location:
     line: int | None = None
     pointer: str | None = None
 
+    def __post_init__(self) -> None:
+        if "://" in self.path:  # reports name a reference by its source name, never its query
+            from .sources.names import source_name
+
+            object.__setattr__(self, "path", source_name(self.path))
+
     def render(self) -> str:
         out = self.path
         if self.line is not None:

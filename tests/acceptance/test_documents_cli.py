@@ -128,7 +128,7 @@ def test_readback_of_a_quarter_before_the_inputs_began(scenario: Path) -> None:
     (["readback", "--quarter", "2027-Q1"], "has not opened at as-of"),
     (["review", "--month", "2026-13"], "--month: expected a month like 2026-10"),
     (["review", "--month", "2026-12"], "has not started at as-of"),
-    (["review", "--month", "2026-10", "--simulate", "nope.yaml"], "nope.yaml: cannot read"),
+    (["review", "--month", "2026-10", "--simulate", "nope.yaml"], "nope.yaml: file not found"),
 ])
 def test_bad_usage_exits_2_with_one_line(scenario: Path, args: list[str], message: str) -> None:
     result = gg(scenario, *args)

@@ -16,6 +16,7 @@ from tests.support.postgres import PostgresCluster
 
 from govgate.errors import SourceError
 from govgate.sources import postgres
+from govgate.sources.names import source_name
 from govgate.sources.postgres import read_only_connection
 
 psycopg = pytest.importorskip("psycopg")
@@ -172,14 +173,14 @@ def test_the_statement_timeout_applies(db: Db) -> None:
 def test_a_missing_table_is_named(db: Db) -> None:
     db.conn.execute("DROP TABLE reconciliation_run_ack")
     ref = db.ref("reconciliation_run_ack")
-    assert fails(ref) == (f"{ref}: table reconciliation_run_ack does not exist "
+    assert fails(ref) == (f"{source_name(ref)}: table reconciliation_run_ack does not exist "
                           "(sql/schema.sql creates it)")
 
 
 def test_a_missing_column_is_a_query_error(db: Db) -> None:
     db.conn.execute("ALTER TABLE reconciliation_run_ack DROP COLUMN signer_id")
     ref = db.ref("reconciliation_run_ack")
-    assert fails(ref) == f'{ref}: query failed: column "signer_id" does not exist'
+    assert fails(ref) == f'{source_name(ref)}: query failed: column "signer_id" does not exist'
 
 
 def test_a_timestamp_without_time_zone_is_refused(db: Db) -> None:
@@ -195,14 +196,14 @@ def test_a_timestamp_without_time_zone_is_refused(db: Db) -> None:
 def test_an_unknown_database_is_named(db: Db) -> None:
     ref = db.ref("reconciliation_job_run", dbname="no_such_db")
     text = fails(ref)
-    assert text.startswith(f"{ref}: cannot read the database: ")
+    assert text.startswith(f"{source_name(ref)}: cannot read the database: ")
     assert 'database "no_such_db" does not exist' in text
 
 
 def test_a_server_that_is_not_there(db: Db, tmp_path: Path) -> None:
     ref = db.ref("reconciliation_job_run", socket=tmp_path)
     assert fails(ref, postgres={"timeout_seconds": 2}).startswith(
-        f"{ref}: cannot read the database: ")
+        f"{source_name(ref)}: cannot read the database: ")
 
 
 def test_the_size_cap(db: Db) -> None:
@@ -256,7 +257,8 @@ def test_check_decides_from_database_rows_exactly_like_from_the_file(
     ref = from_database(project)
     served = project.check(as_of)
     assert (served.code, served.err) == (0, "")
-    assert served.out.replace(ref, "scheduler_runs.csv") == local.out
+    # Findings name the table by its source name (no libpq options in any output).
+    assert served.out.replace(source_name(ref), "scheduler_runs.csv") == local.out
     assert served.json()["sections"]["reconciliation"]["state"] == "green"
 
 
@@ -278,8 +280,8 @@ def test_check_exits_2_naming_the_database_source_when_it_fails(
     db.conn.execute("DROP TABLE reconciliation_job_run CASCADE")
     result = project.check(Schedule.after(6))
     assert result.code == 2
-    assert result.err == (f"govgate: error: {ref}: table reconciliation_job_run does not exist "
-                          "(sql/schema.sql creates it)\n")
+    assert result.err == (f"govgate: error: {source_name(ref)}: table reconciliation_job_run "
+                          "does not exist (sql/schema.sql creates it)\n")
     assert not project.output.exists()
 
 
@@ -293,7 +295,7 @@ def test_a_bad_row_is_named_by_the_loader(
                     "WHERE job_run_id = %s", (Schedule.run_id(1),))
     result = project.check(Schedule.after(6))
     assert result.code == 2
-    assert result.err.startswith(f"govgate: error: {ref}: row 2, column job_run_id: ")
+    assert result.err.startswith(f"govgate: error: {source_name(ref)}: row 2, column job_run_id: ")
 
 
 def test_settings_pass_the_config_schema(project: Project,
@@ -305,3 +307,56 @@ def test_settings_pass_the_config_schema(project: Project,
     result = project.check(Schedule.after(6))
     assert result.code == 2 and "/sources/postgres" in result.err
 
+
+
+# --- command-line options take the same references as the configuration ---------------------
+
+
+EVENT_ROWS = [
+    {"ack_event_id": "e1", "signer_id": "alex", "owner_route": "publish_gate",
+     "cert_window_id": "cw-1", "request_dt_utc": "2026-11-18T09:00:00Z",
+     "ack_dt_utc": "2026-11-18T10:30:17Z", "ack_outcome": "approved",
+     "sla_target_hours": Decimal("0.5")},
+    {"ack_event_id": "e2", "signer_id": "pat", "owner_route": "faq_rewrite",
+     "request_dt_utc": "2026-11-19T09:00:00Z", "sla_target_hours": Decimal("4")},
+]
+
+
+@pytest.mark.parametrize("with_config", [False, True], ids=["bare", "in-a-project"])
+def test_heatmap_events_option_reads_a_postgresql_reference(db: Db, tmp_path: Path,
+                                                            with_config: bool) -> None:
+    from tests.conftest import run_cli
+
+    db.insert("signer_ack_event", EVENT_ROWS)
+    ref = db.ref("signer_ack_event")
+    (tmp_path / "events.csv").write_bytes(read(ref))
+    if with_config:
+        (tmp_path / "govgate.yaml").write_text("sources:\n  postgres:\n    timeout_seconds: 5\n",
+                                               encoding="utf-8")
+        (tmp_path / "policies").mkdir()
+    args = ["heatmap", "--as-of", "2026-11-20T08:00:00Z", "--format", "json", "--events"]
+    from_db = run_cli([*args, ref], tmp_path)
+    from_file = run_cli([*args, "events.csv"], tmp_path)
+    assert (from_db.code, from_db.err) == (0, "")
+    assert from_db.out == from_file.out
+    assert [r["signer_id"] for r in from_db.json()["rows"]] == ["alex", "pat"]
+
+
+def test_validate_reads_a_postgresql_reference(db: Db, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    db.insert("signer_ack_event", EVENT_ROWS)
+    result = run_cli(["validate", "--kind", "scheduler_run", db.ref("reconciliation_job_run")],
+                     tmp_path)
+    assert result.code == 0, result.out
+    assert f"ok    {source_name(db.ref('reconciliation_job_run'))}: scheduler_run, 0 rows" in (
+        result.out)
+
+
+def test_a_failing_option_reference_exits_2_naming_it(db: Db, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    ref = db.ref("signer_ack_event", dbname="no_such_db")
+    result = run_cli(["heatmap", "--events", ref], tmp_path)
+    assert result.code == 2
+    assert result.err.startswith(f"govgate: error: {source_name(ref)}: cannot read the database")

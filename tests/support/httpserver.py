@@ -10,7 +10,7 @@ Usage::
 Responses are taken, per request, from the queue of the request's path, then from the shared
 queue, then from the path's default, then from the server default (404). Each response can be
 delayed, truncated (``Content-Length`` promises more bytes than are sent, then the connection
-closes) or be a redirect.
+closes), dripped (a byte at a time, slowly: no single read ever times out) or be a redirect.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ class Response:
     """One scripted answer.
 
     ``delay`` waits that many seconds before the status line (a slow server); ``truncate_at``
-    sends only that many body bytes while ``Content-Length`` announces the whole body.
+    sends only that many body bytes while ``Content-Length`` announces the whole body; ``drip``
+    sends the body one byte every ``drip`` seconds (with ``drip_headers``, the status line and
+    headers too).
     """
 
     status: int = 200
@@ -40,6 +42,8 @@ class Response:
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
     truncate_at: int | None = None
+    drip: float = 0.0
+    drip_headers: bool = False
 
     @classmethod
     def json(cls, value: Any, status: int = 200, **kwargs: Any) -> Response:
@@ -100,6 +104,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.close_connection = True  # one request per connection keeps scripts in order
         try:
+            if response.drip and response.drip_headers:
+                self._drip(b"HTTP/1.1 %d OK\r\nContent-Length: %d\r\nConnection: close\r\n"
+                           b"X-Slow: %s\r\n\r\n" % (response.status, len(response.body),
+                                                   b"y" * 4096), response.drip)
+                self._drip(response.body, response.drip)
+                return
             self.send_response(response.status)
             for name, value in response.headers.items():
                 self.send_header(name, value)
@@ -110,10 +120,22 @@ class _Handler(BaseHTTPRequestHandler):
                 sent = response.body
                 if response.truncate_at is not None:
                     sent = sent[: response.truncate_at]
-                self.wfile.write(sent)
+                if response.drip:
+                    self.wfile.flush()
+                    self._drip(sent, response.drip)
+                else:
+                    self.wfile.write(sent)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test); nothing to answer
+
+    def _drip(self, data: bytes, seconds: float) -> None:
+        """Send ``data`` a byte at a time, ``seconds`` apart, until the server stops."""
+        for index in range(len(data)):
+            self.wfile.write(data[index:index + 1])
+            self.wfile.flush()
+            if self.server.owner._stopping.wait(seconds):
+                return
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":

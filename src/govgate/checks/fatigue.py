@@ -1,8 +1,12 @@
 """Built-in plugin: the signer fatigue heat-map of lesson 174 and its daily history.
 
-The heat-map is a nightly refresh at 00:00 UTC: ``govgate check`` looks at the refreshes up to
-the last midnight at or before as-of. The history is computed once per evaluation and shared
-with the promote plugin through :func:`get_history`.
+The heat-map is a nightly refresh at 00:00 UTC: at any instant T, every command (``check``,
+``promote``, ``readback``, ``heatmap``) shows the refresh at the last midnight at or before T,
+and every refresh of the history is classified with the thresholds of the backup owner policy
+in force at its own midnight. So a refresh, and its snapshot hash, depend only on its midnight,
+never on the hour of T nor on a policy approved later (a policy approved at 10:00 first
+classifies the next night's refresh). The history is computed once per
+evaluation and shared with the promote plugin through :func:`get_history`.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import sys
 import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -46,15 +50,21 @@ def nightly(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
-    """Load the events through the source hooks (a local file is read in place, streaming)."""
+def load_event_log(config: Config, inputs: Inputs, ref: str, *, pending: bool = True
+                   ) -> EventLog:
+    """Load the events through the source hooks (a local file is read in place, streaming).
+
+    ``pending=False`` leaves out what only promotions need (see :func:`load_events`).
+    """
     import tempfile
     from pathlib import Path
 
     from ..fatigue.events import load_events
     from ..loaders.io import read_ref
-    from ..sources.files import check_size, kind_of, resolve_path
+    from ..sources.files import check_size, kind_of, max_bytes, resolve_path
+    from ..sources.names import source_name
 
+    name = source_name(ref)
     settings = config.section("sources")
     slas = declared_route_slas(config, inputs)
     if "://" not in ref or ref.startswith("file://"):
@@ -62,15 +72,16 @@ def load_event_log(config: Config, inputs: Inputs, ref: str) -> EventLog:
         if kind_of(path, ref) != "file":
             from ..errors import SourceError
 
-            raise SourceError("file not found", source=ref)
+            raise SourceError("file not found", source=name)
         check_size(path, ref, settings)  # the same cap as every other source
-        return load_events(path, source=ref, default_sla=slas)
+        return load_events(path, source=name, default_sla=slas, max_bytes=max_bytes(settings),
+                           pending=pending)
     data = read_ref(config, inputs.get("hook"), ref)
     suffix = ".json" if ref.split("?")[0].endswith(".json") else ".csv"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"events{suffix}"
         path.write_bytes(data)
-        return load_events(path, source=ref, default_sla=slas)
+        return load_events(path, source=name, default_sla=slas, pending=pending)
 
 
 def declared_route_slas(config: Config, inputs: Inputs) -> dict[str, Decimal]:
@@ -92,15 +103,19 @@ def govgate_load_inputs(config: Config, inputs: Inputs) -> None:
     ref = config.section("fatigue").get("events")
     if ref is None:
         return
-    inputs.put(DOMAIN, FatigueInputs(load_event_log(config, inputs, ref), ref))
+    from ..sources.names import source_name
+
+    inputs.put(DOMAIN, FatigueInputs(load_event_log(config, inputs, ref), source_name(ref)))
 
 
 @hookimpl(trylast=True)
 def govgate_fatigue_history(events: EventLog, as_of: datetime, thresholds: Thresholds,
-                            classify: Classifier) -> Sequence[Refresh]:
+                            classify: Classifier,
+                            thresholds_at: Callable[[datetime], Thresholds] | None
+                            ) -> Sequence[Refresh]:
     from ..fatigue.heatmap import history
 
-    return history(events, as_of, thresholds, classify=classify)
+    return history(events, as_of, thresholds_at or thresholds, classify=classify)
 
 
 @hookimpl(trylast=True)
@@ -149,10 +164,12 @@ def get_history(evaluation: Evaluation) -> Sequence[Refresh] | None:
         log = get_event_log(evaluation)
         value: Sequence[Refresh] | None = None
         if log is not None:
-            from ..promote.plugin import thresholds_for
+            from ..promote.plugin import thresholds_by_instant, thresholds_for
 
-            value = _shared_history(evaluation.hook, log, nightly(evaluation.as_of),
-                                    thresholds_for(evaluation), classifier_for(evaluation.hook))
+            refresh = nightly(evaluation.as_of)
+            value = _shared_history(evaluation, log, refresh, thresholds_for(evaluation, refresh),
+                                    classifier_for(evaluation.hook),
+                                    thresholds_by_instant(evaluation))
         evaluation.cache["fatigue.history"] = value
     result: Sequence[Refresh] | None = evaluation.cache["fatigue.history"]
     return result
@@ -161,29 +178,37 @@ def get_history(evaluation: Evaluation) -> Sequence[Refresh] | None:
 #: Per loaded export: the histories computed from it, ``(hook, as_of, thresholds, classify)``.
 #: A document evaluates the same events several times (the readback at the period's open and
 #: close, the review's what-if replays); without this each one replays the whole history.
-_HISTORIES: weakref.WeakKeyDictionary[EventLog, list[tuple[Any, datetime, Thresholds, Any,
+_HISTORIES: weakref.WeakKeyDictionary[EventLog, list[tuple[Any, datetime, Any,
                                                          Sequence[Refresh]]]] = (
     weakref.WeakKeyDictionary())
 
 
-def _shared_history(hook: pluggy.HookRelay, log: EventLog, as_of: datetime,
-                    thresholds: Thresholds, classify: Classifier) -> Sequence[Refresh]:
+def _shared_history(evaluation: Evaluation, log: EventLog, as_of: datetime,
+                    thresholds: Thresholds, classify: Classifier,
+                    thresholds_at: Callable[[datetime], Thresholds]) -> Sequence[Refresh]:
+    from ..promote.plugin import get_promote_inputs
+
+    hook = evaluation.hook
+    # What decides the per-day thresholds: every backup owner policy version with its approval
+    # (a what-if replay with a candidate policy gets another key, so another history).
+    schedule = tuple((p.version, p.approved_dt_utc, p.thresholds)
+                     for p in get_promote_inputs(evaluation).policies)
     known = _HISTORIES.setdefault(log, [])
     # The built-in history is causal (a refresh depends on the refreshes before it only), so an
     # earlier as-of is a prefix of a later one's; a plugin's history is reused only as it is.
     causal = all(impl.plugin is _THIS_MODULE
                  for impl in hook.govgate_fatigue_history.get_hookimpls())
-    for other_hook, at, other_thresholds, other_classify, refreshes in known:
-        if other_hook is not hook or other_thresholds != thresholds \
-                or other_classify is not classify:
+    for other_hook, at, key, refreshes in known:
+        if other_hook is not hook or key != (schedule, thresholds, classify):
             continue
         if at == as_of:
             return refreshes
         if causal and at > as_of and refreshes and refreshes[0].at <= as_of:
             return [r for r in refreshes if r.at <= as_of]
     value: Sequence[Refresh] = hook.govgate_fatigue_history(
-        events=log, as_of=as_of, thresholds=thresholds, classify=classify)
-    known.append((hook, as_of, thresholds, classify, value))
+        events=log, as_of=as_of, thresholds=thresholds, classify=classify,
+        thresholds_at=thresholds_at)
+    known.append((hook, as_of, (schedule, thresholds, classify), value))
     return value
 
 

@@ -1,11 +1,14 @@
 """``govgate heatmap``: the 14-day signer fatigue heat-map of lesson 174 at ``--as-of``.
 
-Reads a ``signer_ack_event`` export (``--events``, else the configuration's ``fatigue.events``),
-replays the daily refreshes up to as-of (``recovering`` needs the history) and prints the refresh
-at as-of with its snapshot hash, as a table, JSON or CSV. It decides nothing: the exit code is 0
+Reads a ``signer_ack_event`` export (``--events``, any reference the configuration accepts,
+else the configuration's ``fatigue.events``), replays the daily refreshes (``recovering`` needs
+the history) and prints the nightly refresh in force at as-of (the last 00:00 UTC at or before
+it) with its snapshot hash, as a table, JSON or CSV. The thresholds are those of the backup
+owner policy in force at each refresh, exactly as ``govgate check`` uses them, so both give the
+same classification and hash for the same instant. It decides nothing: the exit code is 0
 unless the input is bad.
 
-    govgate heatmap --events signer_ack_event.csv --as-of 2026-11-20T00:00:00Z --format json
+    govgate heatmap --events signer_ack_event.csv --as-of 2026-11-20T09:30:00Z --format json
 """
 
 from __future__ import annotations
@@ -17,9 +20,8 @@ from typing import TYPE_CHECKING
 from ..errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-
     from ..fatigue.events import EventLog
-    from ..fatigue.heatmap import Classifier
+    from ..fatigue.heatmap import Classifier, ThresholdsAt
     from ..fatigue.model import Refresh
     from . import Session
 
@@ -35,10 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--events``, ``--format`` and ``--output``."""
     parser.add_argument(
         "--events",
-        metavar="FILE",
-        type=Path,
-        help="signer_ack_event export: CSV as PostgreSQL's COPY ... CSV HEADER writes it, or JSON "
-        "(default: the configuration's fatigue.events; required without a configuration)",
+        metavar="REF",
+        help="signer_ack_event export: a path (CSV as PostgreSQL's COPY ... CSV HEADER writes "
+        "it, or JSON), https://..., postgresql://...?table=signer_ack_event, like the "
+        "configuration's references (default: the configuration's fatigue.events; required "
+        "without a configuration)",
     )
     parser.add_argument(
         "--format",
@@ -56,8 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, session: Session) -> int:
     """Compute the refresh at ``session.as_of`` and print it; write files for ``--output``."""
+    from ..checks.fatigue import nightly
     from ..fatigue.heatmap import heatmap
-    from ..fatigue.model import Thresholds
     from ..fatigue.snapshot import render_json, rows_to_csv
 
     output = None
@@ -67,9 +70,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
         # Checked before the export is read: no symbolic link on the way, writable.
         output = command_line_output(str(args.output), session.cwd, what="--output")
         ensure_writable(output, what="--output")
+    at = nightly(session.as_of)  # the refresh in force at as-of, as check and promote see it
     log = _load(args, session)
     try:
-        refresh = heatmap(log, session.as_of, Thresholds(), classify=_classifier(session))
+        refresh = heatmap(log, at, _thresholds(session), classify=_classifier(session))
     except ValueError as exc:  # an as-of off the log's refresh grid
         raise UsageError(str(exc), where="--as-of") from None
     if output is not None:
@@ -112,31 +116,51 @@ def render_text(refresh: Refresh) -> str:
 
 
 def _load(args: argparse.Namespace, session: Session) -> EventLog:
-    from ..fatigue.events import load_events
-
-    if args.events is not None:
-        return load_events(session.cwd / args.events, refresh_anchor=session.as_of,
-                           source=str(args.events), pending=False)
-    from ..config import find_config
-
-    if session.config_path is None and find_config(session.cwd) is None:
-        raise UsageError(
-            "--events FILE is required (no configuration found to name fatigue.events)",
-            where="--events",
-        )
-    config = session.config()
-    ref = config.section("fatigue").get("events")
-    if ref is None:
-        raise UsageError(
-            "--events FILE is required (no configuration names fatigue.events)",
-            where="--events",
-        )
+    """The events from ``--events`` (resolved like a configuration reference, relative to the
+    working folder) or from the configuration's ``fatigue.events``."""
     from ..checks.fatigue import load_event_log
     from ..evaluation import Inputs
+    from ..sources.options import has_config, is_local, option_config
 
+    if args.events is not None:
+        config = option_config(session)
+        ref = str(args.events)
+    elif not has_config(session):
+        raise UsageError(
+            "--events REF is required (no configuration found to name fatigue.events)",
+            where="--events",
+        )
+    else:
+        config = session.config()
+        events = config.section("fatigue").get("events")
+        if events is None:
+            raise UsageError(
+                "--events REF is required (no configuration names fatigue.events)",
+                where="--events",
+            )
+        ref = str(events)
     inputs = Inputs()
-    inputs.put("hook", session.pm.hook)
-    return load_event_log(config, inputs, str(ref))
+    # The plugin manager costs a few hundred milliseconds: only a non-file reference needs it.
+    inputs.put("hook", None if is_local(ref) else session.pm.hook)
+    return load_event_log(config, inputs, ref, pending=False)
+
+
+def _thresholds(session: Session) -> ThresholdsAt:
+    """The thresholds ``govgate check`` classifies each refresh with: those of the project's
+    backup owner policy in force at that refresh (the seed's without a project or a policy)."""
+    from ..fatigue.model import Thresholds
+    from ..sources.options import has_config
+
+    if not has_config(session):
+        return Thresholds()
+    import functools
+
+    from ..loaders.policies import load_policies
+    from ..promote.plugin import thresholds_at
+    from ..promote.policy import load_backup_owner_policies
+
+    policies = load_backup_owner_policies(load_policies(session.config(), session.pm.hook))
+    return functools.partial(thresholds_at, policies)
 
 
 def _classifier(session: Session) -> Classifier:

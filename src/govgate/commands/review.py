@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the calendar month to review, e.g. 2026-10")
     parser.add_argument("--simulate", action="append", default=[], metavar="POLICY.yaml",
                         help="also replay the month under this candidate backup_owner_policy "
-                             "(repeatable); shown side by side with the policy in force")
+                             "(repeatable; a path or a reference like the configuration's); "
+                             "shown side by side with the policy in force")
     from ..documents.output import add_output_option
 
     add_output_option(parser)
@@ -38,15 +39,15 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if session.as_of < period.start:
         raise GovgateError(f"the month {period.label} has not started at as-of",
                            source="--as-of")
+    from urllib.parse import urlsplit
+
+    from ..sources.options import read_option
+
     candidates = []
     for ref in args.simulate:
-        path = (session.cwd / ref) if not Path(ref).is_absolute() else Path(ref)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise GovgateError(f"cannot read the candidate policy: {exc.strerror}",
-                               source=ref) from None
-        candidates.append((Path(ref).name, data))
+        # Resolved like the configuration's references (relative to the working folder).
+        data = read_option(session, ref)
+        candidates.append((Path(urlsplit(ref).path if "://" in ref else ref).name, data))
     config = session.config()
     output = output_dir(args, config, session.cwd)  # checked before anything is evaluated
     review = run_review(config, session.pm, period, session.as_of, candidates)

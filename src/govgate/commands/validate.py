@@ -36,7 +36,9 @@ SUFFIXES = (".yaml", ".yml", ".json", ".csv", ".toml")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="+", metavar="FILE", type=Path, help="files to check")
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="files to check: paths, or references like the configuration's "
+                             "(https://..., postgresql://...?table=NAME)")
     parser.add_argument("--kind", help="validate every FILE as this kind (see 'govgate schema')")
     parser.add_argument("--strict", action="store_true",
                         help="fail on a file whose kind cannot be told, instead of skipping it")
@@ -169,24 +171,24 @@ def _declared_routes(cwd: Path) -> dict[str, Any] | None:
         return None
 
 
-def validate_file(path: Path, kind: str | None, cwd: Path | None = None) -> tuple[str, str]:
+def validate_file(path: Path, kind: str | None, cwd: Path | None = None, *,
+                  data: bytes | None = None, source: str | None = None) -> tuple[str, str]:
     """Validate one file: returns (``ok`` | ``skip``, detail); raises GovgateError when invalid.
 
-    Errors name ``path`` as given; a relative one is read from ``cwd`` (default: the process's).
+    Errors name ``path`` as given (or ``source``); a relative one is read from ``cwd`` (default:
+    the process's) unless its ``data`` is given (a reference read by a source).
     """
     from ..config import _pyproject_section
     from ..loaders.documents import load_schema, parse_document, validate
     from ..loaders.policies import parse_policy
     from ..loaders.tables import read_table
+    from ..sources.files import DEFAULT_MAX_BYTES, read_input
 
-    source = str(path)
+    source = str(path) if source is None else source
     real = cwd / path if cwd is not None else path
-    try:
-        data = real.read_bytes()
-    except FileNotFoundError:
-        raise GovgateError("file not found", source=source) from None
-    except OSError as exc:
-        raise GovgateError(f"cannot read: {exc.strerror}", source=source) from None
+    if data is None:
+        # A regular file only, within the size cap: a FIFO or a device would never end.
+        data = read_input(real, source, DEFAULT_MAX_BYTES)
     kind = kind or infer_kind(path, data)
     if kind is None:
         return "skip", "not a govgate input (pass --kind KIND to check it anyway)"
@@ -225,20 +227,44 @@ def run(args: argparse.Namespace, session: Session) -> int:
     if args.kind is not None:
         load_schema(args.kind)  # an unknown --kind is a usage error before any file is read
     failed = skipped = 0
-    for path in args.files:
+    for ref in args.files:
         try:
-            status, detail = validate_file(path, args.kind, session.cwd)
+            status, detail = _validate_ref(ref, args.kind, session)
         except GovgateError as exc:
             failed += 1
             session.out.write(f"FAIL  {exc}\n")
             continue
         if status == "skip" and args.strict:
             failed += 1
-            session.out.write(f"FAIL  {path}: {detail}\n")
+            session.out.write(f"FAIL  {_name(ref)}: {detail}\n")
             continue
         skipped += status == "skip"
-        session.out.write(f"{status:4}  {path}: {detail}\n")
+        session.out.write(f"{status:4}  {_name(ref)}: {detail}\n")
     total = len(args.files)
     session.out.write(f"{total} files: {total - failed - skipped} valid, {skipped} skipped, "
                       f"{failed} invalid\n")
     return ExitCode.USAGE_ERROR if failed else ExitCode.OK
+
+
+def _name(ref: str) -> str:
+    from ..sources.names import source_name
+
+    return source_name(ref)
+
+
+def _validate_ref(ref: str, kind: str | None, session: Session) -> tuple[str, str]:
+    """A path is validated in place; any other reference is read through the sources first
+    (see :mod:`govgate.sources.options`) and told apart by the name in its path."""
+    from ..sources.options import is_local, read_option
+
+    if is_local(ref):
+        return validate_file(Path(ref.removeprefix("file://")), kind, session.cwd)
+    from urllib.parse import urlsplit
+
+    data = read_option(session, ref)
+    name = Path(urlsplit(ref).path or "/").name or "export"
+    if ref.partition("://")[0].lower() in ("postgresql", "postgres"):
+        from ..sources.postgres import parse_ref
+
+        name = f"{parse_ref(ref)[1].name}.csv"  # the table, which the source answers as CSV
+    return validate_file(Path(name), kind, data=data, source=_name(ref))

@@ -32,6 +32,10 @@ from .rows import (
 __all__ = ["CsvRecords"]
 
 _CHUNK_BYTES = 1 << 16  # small enough to stay in cache while split, large enough to amortise
+#: The longest record (CSV line, or lines of one quoted record) read. A row of this table is a
+#: few hundred bytes; the bound keeps every step linear in the file's size (a record is never
+#: copied or re-parsed more than a couple of times) and a stray huge line a clear error.
+MAX_RECORD_BYTES = 1 << 16
 # One CSV field: quoted (with "" escapes, may span lines) or bare (up to , or end of line).
 _FIELD = re.compile(r'"((?:[^"]|"")*)"|([^,"\r\n]*)')
 
@@ -39,13 +43,17 @@ _FIELD = re.compile(r'"((?:[^"]|"")*)"|([^,"\r\n]*)')
 class CsvRecords(Records):
     """A CSV export (``row N`` is the line number, the header being line 1)."""
 
-    def __init__(self, path: Path, source: str) -> None:
+    def __init__(self, path: Path, source: str, limit: int) -> None:
         super().__init__(source)
         self.path = path
+        #: The most bytes read from the file (``sources.max_bytes``): it may grow meanwhile.
+        self.limit = limit
         #: (row index, lines added so far) after each record that spans several lines.
         self.extra: list[tuple[int, int]] = []
         with self._open() as handle:
-            first = handle.readline()
+            first = handle.readline(MAX_RECORD_BYTES + 1)
+        if len(first) > MAX_RECORD_BYTES:
+            raise _too_long(source, 1)
         self.header_bytes = len(first)
         #: The byte range this object reads (see :meth:`part`); ``end`` None: to the end.
         self.start: int = self.header_bytes
@@ -88,12 +96,9 @@ class CsvRecords(Records):
         return itertools.chain.from_iterable(self._chunks(collect=False, safe=True))
 
     def _open(self) -> Any:
-        try:
-            return self.path.open("rb")
-        except OSError as exc:
-            raise SourceError(
-                f"cannot read the events file: {exc.strerror or exc}", source=self.source
-            ) from None
+        from ..sources.files import open_input
+
+        return open_input(self.path, self.source, self.limit)
 
     def _decode(self, data: bytes, first_row: int) -> str:
         try:
@@ -109,6 +114,7 @@ class CsvRecords(Records):
         done = 0  # rows produced so far
         extra: list[tuple[int, int]] = self.extra if collect else []
         carry = b""
+        total = self.start  # bytes of the file read so far (the header included)
         with self._open() as handle:
             handle.seek(self.start)
             remaining = None if self.end is None else self.end - self.start
@@ -117,19 +123,37 @@ class CsvRecords(Records):
                 data = handle.read(size)
                 if not data:
                     break
+                total += len(data)
+                if total > self.limit:
+                    raise SourceError(f"file grew past the limit of {self.limit} bytes while "
+                                      "it was read (sources.max_bytes)", source=self.source)
                 if remaining is not None:
                     remaining -= len(data)
-                data = carry + data
+                # ``carry`` (a record not yet ended) never exceeds MAX_RECORD_BYTES, so this
+                # copy and the parse below are linear in the file's size, however long a line.
+                shift = extra[-1][1] if extra else 0
+                if carry:
+                    data = carry + data
+                    # The record begun in an earlier chunk ends at the first newline (a record
+                    # inside one chunk is shorter than a chunk, which is MAX_RECORD_BYTES).
+                    end = data.find(b"\n", len(carry) - 1)
+                    if (end if end >= 0 else len(data)) > MAX_RECORD_BYTES:
+                        raise _too_long(self.source, done + 2 + shift)
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:
                     carry = data
                     continue
                 carry = data[cut:]
-                shift = extra[-1][1] if extra else 0
                 body = self._decode(data[:cut], done + 2 + shift)
                 rows, rest = self._split(body, done, extra, safe, raw)
                 if rest:
                     carry = rest.encode("utf-8") + carry
+                    if len(carry) > MAX_RECORD_BYTES:
+                        shift = extra[-1][1] if extra else 0
+                        raise _too_long(self.source, done + len(rows) + 2 + shift)
+                elif len(carry) > MAX_RECORD_BYTES:
+                    shift = extra[-1][1] if extra else 0
+                    raise _too_long(self.source, done + len(rows) + 2 + shift)
                 done += len(rows)
                 if collect:
                     self.count = done
@@ -204,6 +228,15 @@ class CsvRecords(Records):
             )
 
 
+def _too_long(source: str, row: int) -> GovgateError:
+    return GovgateError(
+        f"a record longer than {MAX_RECORD_BYTES} bytes (a signer_ack_event row is a few "
+        "hundred; an unterminated quote or the wrong file?)",
+        source=source,
+        where=f"row {row}",
+    )
+
+
 class _Flat:
     """The rows of a quote-free chunk: one flat list of fields, regrouped by ``zip``."""
 
@@ -254,6 +287,7 @@ def _parse_quoted(
                 pos += 1
                 continue
             if text.startswith("\n", pos) or text.startswith("\r\n", pos):
+                length = pos - start
                 pos += 1 if text[pos] == "\n" else 2
                 break
             raise GovgateError(
@@ -261,6 +295,8 @@ def _parse_quoted(
                 source=source,
                 where=f"row {done + len(rows) + 2 + shift}, column {len(row)}",
             )
+        if length > MAX_RECORD_BYTES:  # quoted line breaks: a record over many lines
+            raise _too_long(source, done + len(rows) + 2 + shift)
         rows.append(row)
         if newlines:
             shift += newlines

@@ -144,6 +144,7 @@ def load_events(
     refresh_anchor: datetime | None = None,
     source: str | None = None,
     pending: bool = True,
+    max_bytes: int | None = None,
 ) -> EventLog:
     """Read a ``signer_ack_event`` export (CSV as PostgreSQL's COPY writes it, or JSON).
 
@@ -157,11 +158,13 @@ def load_events(
     :param source: How messages name the file (default: ``path`` as given).
     :param pending: Keep the events that can be pending and aged (:attr:`EventLog.pending`,
         which promotions need; the heat-map does not): about a tenth of the rows.
+    :param max_bytes: Refuse a file above this size, also one that grows past it while it is
+        read (default: ``sources.max_bytes``'s default). Only a regular file is read.
     :raises GovgateError: On the first bad row, naming file, row and column.
     """
     source = str(path) if source is None else source
     defaults = _default_slas(default_sla, source)
-    records = open_records(path, source)
+    records = open_records(path, source, max_bytes)
     anchor = (refresh_anchor or _first_midnight(records)).astimezone(UTC)
     origin = anchor - timedelta(days=min(ORIGIN_DAYS, (anchor - _EPOCH).days))
     result = scan(records, defaults, origin, late=pending)

@@ -12,7 +12,9 @@ not a sum; it is the coverage of the union of ``[request day, request day + 14)`
 (signer, window), which difference arrays count just as well.
 
 Classification is the pure function :func:`classify`, replaceable through ``classify=`` (the
-``govgate_classify_signer`` hook).
+``govgate_classify_signer`` hook). The thresholds are one :class:`Thresholds`, or a function of
+the refresh instant (the policy version in force at each refresh), so replaying the past under a
+policy approved later never reclassifies the refreshes before its approval.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ __all__ = [
 
 #: ``(windows, breaches, ratio, previous, quiet_streak, thresholds) -> classification``.
 Classifier = Callable[[int, int, Decimal | None, str | None, int, Thresholds], str]
+#: One set of thresholds for every refresh, or the set in force at each refresh instant.
+ThresholdsAt = Thresholds | Callable[[datetime], Thresholds]
 
 _RED, _AMBER, _RECOVERING, _GREEN = "red", "amber", "recovering", "green"
 _HOT = frozenset({_RED, _AMBER})
@@ -94,7 +98,7 @@ def classify(
 def heatmap(
     log: EventLog,
     as_of: datetime,
-    thresholds: Thresholds = _DEFAULT_THRESHOLDS,
+    thresholds: ThresholdsAt = _DEFAULT_THRESHOLDS,
     *,
     classify: Classifier = classify,
 ) -> Refresh:
@@ -108,7 +112,7 @@ def heatmap(
 def history(
     log: EventLog,
     as_of: datetime,
-    thresholds: Thresholds = _DEFAULT_THRESHOLDS,
+    thresholds: ThresholdsAt = _DEFAULT_THRESHOLDS,
     *,
     classify: Classifier = classify,
 ) -> list[Refresh]:
@@ -130,15 +134,27 @@ _SUMS: weakref.WeakKeyDictionary[EventLog, dict[int, tuple[Decimal, int, Decimal
 
 
 def _refreshes(
-    log: EventLog, as_of: datetime, thresholds: Thresholds, classify: Classifier, every_day: bool
+    log: EventLog, as_of: datetime, thresholds: ThresholdsAt, classify: Classifier,
+    every_day: bool
 ) -> list[Refresh]:
     last = log.day_of(as_of)
-    window = thresholds.window_days
-    if window < 1:
-        raise ValueError(f"window_days must be positive, got {window}")
     seen = [load for load in log.signers if load.first_day <= last]
     start = min(min((load.first_day for load in seen), default=last + 1) - 1, last)
     days = last - start + 1
+    origin = log.grid_origin
+    if isinstance(thresholds, Thresholds):
+        per_day: list[Thresholds] | None = None
+        windows_used = {thresholds.window_days}
+    else:
+        per_day = [thresholds(origin + timedelta(days=start + index)) for index in range(days)]
+        if all(t == per_day[0] for t in per_day):  # one version throughout: the fast path
+            thresholds, per_day = per_day[0], None
+            windows_used = {thresholds.window_days}
+        else:
+            windows_used = {t.window_days for t in per_day}
+    for window in windows_used:
+        if window < 1:
+            raise ValueError(f"window_days must be positive, got {window}")
     first_row_day = 0 if every_day else days - 1
     rows: list[list[HeatmapRow]] = [[] for _ in range(days)]
     states: list[dict[str, str]] = [{} for _ in range(days)]
@@ -146,11 +162,17 @@ def _refreshes(
     # repeat sums; shared by every history computed from this log.
     ratios = _SUMS.setdefault(log, {})
     for load in seen:  # sorted by signer_id, so each day's rows come out sorted
-        numbers = _SignerDays(load, start, days, window)
-        _signer_history(
-            load, start, numbers, thresholds, classify, first_row_day, rows, states, ratios
-        )
-    origin = log.grid_origin
+        if per_day is None:
+            assert isinstance(thresholds, Thresholds)
+            numbers = _SignerDays(load, start, days, thresholds.window_days)
+            _signer_history(
+                load, start, numbers, thresholds, classify, first_row_day, rows, states, ratios
+            )
+        else:
+            by_window = {w: _SignerDays(load, start, days, w) for w in windows_used}
+            _signer_history_by_day(
+                load, start, by_window, per_day, classify, first_row_day, rows, states, ratios
+            )
     refreshes = []
     for index in range(first_row_day, days):
         at = origin + timedelta(days=start + index)
@@ -246,6 +268,56 @@ def _signer_history(
                     avg_latency_hours_14d=latency_avg,
                     avg_latency_ratio_14d=ratio_avg,
                     pending_acks_now=pending[index],
+                    classification=state,
+                )
+            )
+
+
+def _signer_history_by_day(
+    load: SignerLoad,
+    start: int,
+    by_window: Mapping[int, _SignerDays],
+    per_day: list[Thresholds],
+    classify: Classifier,
+    first_row_day: int,
+    rows: list[list[HeatmapRow]],
+    states: list[dict[str, str]],
+    ratios: dict[int, tuple[Decimal, int, Decimal | None]],
+) -> None:
+    """:func:`_signer_history` when the thresholds (maybe the window) change from day to day."""
+    signer = load.signer_id
+    previous: str | None = None
+    streak = 0
+    for index in range(max(load.first_day - start, 0), len(states)):
+        thresholds = per_day[index]
+        numbers = by_window[thresholds.window_days]
+        count = numbers.counts[index]
+        sums = numbers.answered[index]
+        windows = numbers.windows[index]
+        ratio_avg = latency_avg = None
+        breaches = 0
+        if count and sums:
+            known = ratios.get(sums)
+            if known is None:
+                known = ratios[sums] = (*_ratio_and_breaches(sums), _latency_avg(sums))
+            ratio_avg, breaches, latency_avg = known
+        quiet = ratio_avg is None or ratio_avg < thresholds.quiet_ratio
+        streak = streak + 1 if quiet else 0
+        state = classify(windows, breaches, ratio_avg, previous, streak, thresholds)
+        if state in _HOT:
+            streak = 0
+        states[index][signer] = state
+        previous = state
+        if count and index >= first_row_day:
+            rows[index].append(
+                HeatmapRow(
+                    signer_id=signer,
+                    ack_count_14d=count,
+                    breached_count_14d=breaches,
+                    concurrent_window_count_14d=windows,
+                    avg_latency_hours_14d=latency_avg,
+                    avg_latency_ratio_14d=ratio_avg,
+                    pending_acks_now=numbers.pending[index],
                     classification=state,
                 )
             )

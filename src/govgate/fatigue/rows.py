@@ -70,20 +70,27 @@ Derived = tuple[int, Row, str | None, str | None]
 WIDTH = len(COLUMNS)
 
 
-def open_records(path: Path, source: str) -> Records:
-    """Open ``path`` as CSV or JSON (by suffix, else by its first character)."""
+def open_records(path: Path, source: str, max_bytes: int | None = None) -> Records:
+    """Open ``path`` as CSV or JSON (by suffix, else by its first character).
+
+    Only a regular file of at most ``max_bytes`` (default: ``sources.max_bytes``'s default) is
+    read, and the cap holds while it is read (see :func:`govgate.sources.files.open_input`).
+    """
+    from ..sources.files import DEFAULT_MAX_BYTES, open_input
+
+    limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     try:
-        with path.open("rb") as probe:
+        with open_input(path, source, limit) as probe:
             head = probe.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     except OSError as exc:
         raise SourceError(
             f"cannot read the events file: {exc.strerror or exc}", source=source
         ) from None
     if path.suffix.lower() == ".json" or head[:1] in (b"[", b"{"):
-        return JsonRecords(path, source)
+        return JsonRecords(path, source, limit)
     from .csvrows import CsvRecords
 
-    return CsvRecords(path, source)
+    return CsvRecords(path, source, limit)
 
 
 class Records:
@@ -179,14 +186,16 @@ _ABSENT = object()
 class JsonRecords(Records):
     """A JSON export (``row N`` is the 0-based index in the array)."""
 
-    def __init__(self, path: Path, source: str) -> None:
+    def __init__(self, path: Path, source: str, limit: int) -> None:
+        from ..sources.files import read_input
+
         super().__init__(source)
         try:
             from ..loaders.documents import loads_json
 
             # Exact numbers (Decimal, ints bounded before int() meets its 4,300-digit limit),
             # no NaN, unique keys: the same reading as every other JSON input.
-            data = loads_json(path.read_bytes().decode("utf-8"), source)
+            data = loads_json(read_input(path, source, limit).decode("utf-8"), source)
         except RecursionError:
             raise GovgateError("document nested too deeply", source=source) from None
         except OSError as exc:

@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 from ..errors import UsageError
+from .csvrows import MAX_RECORD_BYTES
 from .rows import Records
 from .scan import Part, _Scan
 
@@ -44,7 +45,6 @@ JOBS_VARIABLE = "GOVGATE_JOBS"
 MIN_PART_BYTES = 4 << 20
 _AUTO_MAX_JOBS = 8
 _EXPLICIT_MAX_JOBS = 64
-_BLOCK = 1 << 20
 
 
 def jobs(environ: dict[str, str] | None = None) -> int | None:
@@ -105,14 +105,12 @@ def record_starts(handle: BinaryIO, start: int, end: int, count: int) -> list[in
     for k in range(1, count):
         pos = max(start + (end - start) * k // count, cuts[-1] if cuts else start)
         handle.seek(pos)
-        while True:
-            block = handle.read(_BLOCK)
-            if not block:
-                return None
-            newline = block.find(b"\n")
-            if newline >= 0:
-                break
-            pos += len(block)
+        # A record is at most MAX_RECORD_BYTES: no newline that near means a bad file, which
+        # the one-process scan names (reading on to a far newline would cost the whole file).
+        block = handle.read(MAX_RECORD_BYTES + 1)
+        newline = block.find(b"\n")
+        if newline < 0:
+            return None
         cut = pos + newline + 1
         if cut >= end:
             return None

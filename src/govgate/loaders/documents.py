@@ -49,14 +49,22 @@ def pointer(parts: tuple[Any, ...] | list[Any]) -> str:
 
 
 def parse_document(data: bytes, source: str) -> Document:
-    """Parse YAML (or JSON, which is YAML) from bytes, keeping line numbers."""
+    """Parse YAML (or JSON, which is YAML) from bytes, keeping line numbers.
+
+    ``source`` is the reference as written; the document is named by its source name (a signed
+    URL's query string never reaches a message, a finding or a report).
+    """
     import yaml
+
+    from ..sources.names import source_name
+
+    source = source_name(source)
 
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise GovgateError(f"not UTF-8 text (byte {exc.start})", source=source) from None
-    if source.endswith(".json"):
+    if source.partition("?")[0].endswith(".json"):
         return _parse_json(text, source)
     try:
         loader = _loader_class()(text)
@@ -467,6 +475,9 @@ def _fast_check(kind: str) -> Any:
 
 def validate(data: Any, kind: str, source: str, doc: Document | None = None) -> None:
     """Validate ``data`` against the schema of ``kind``; the first error becomes a GovgateError."""
+    from ..sources.names import source_name
+
+    source = source_name(source)
     fast = _fast_check(kind)
     try:
         if fast is not None and fast(data):

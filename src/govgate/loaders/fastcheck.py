@@ -105,14 +105,22 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
         return lambda v: not isinstance(v, dict) or all(
             check(v[name]) for name, check in props.items() if name in v)
     if key == "additionalProperties":
-        if "patternProperties" in schema:
-            raise _Unsupported("patternProperties")
         known = frozenset(schema.get("properties", {}))
+        # jsonschema matches patternProperties with Python's re.search, not ECMA semantics.
+        patterns = [re.compile(p).search for p in schema.get("patternProperties", {})]
+
+        def additional(k: str) -> bool:
+            return k not in known and not any(search(k) for search in patterns)
+
         if value is False:
-            return lambda v: not isinstance(v, dict) or all(k in known for k in v)
+            return lambda v: not isinstance(v, dict) or not any(additional(k) for k in v)
         extra = sub(value)
         return lambda v: not isinstance(v, dict) or all(
-            extra(item) for k, item in v.items() if k not in known)
+            extra(item) for k, item in v.items() if additional(k))
+    if key == "patternProperties":
+        rules = [(re.compile(p).search, sub(s)) for p, s in value.items()]
+        return lambda v: not isinstance(v, dict) or all(
+            check(item) for k, item in v.items() for search, check in rules if search(k))
     if key == "required":
         required = tuple(value)
         return lambda v: not isinstance(v, dict) or all(n in v for n in required)

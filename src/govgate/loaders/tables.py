@@ -1,25 +1,68 @@
-"""Tables (CSV with a header, or JSON/YAML lists of objects) with their row numbers."""
+"""Tables (CSV with a header, or JSON/YAML lists of objects) with their row numbers.
+
+A large export (a scheduler export of years of runs) is held whole, so a row is lean: its cells
+in a tuple beside the header tuple every row of the table shares, with ``__slots__`` (no
+per-row dict of column names, no per-row ``__dict__``), and the CSV text is read line by line
+(no second copy of the whole text). ``benchmarks/bench_table_memory.py`` prints the figures.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import GovgateError
 from .documents import parse_document, schema_validator
 
+#: A line as ``io.StringIO(newline="")`` cuts them (``\r\n``, ``\r`` or ``\n``), for csv.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
-@dataclass(frozen=True)
+
 class Row:
     """One row: its values (empty CSV cells are None) and where it came from."""
 
-    values: dict[str, Any]
-    #: 1-based line in the file for CSV (the header is line 1), the index + 1 for JSON/YAML.
-    number: int
-    source: str
+    __slots__ = ("cells", "columns", "number", "source")
+
+    def __init__(self, values: Mapping[str, Any], number: int, source: str) -> None:
+        self.columns: tuple[str, ...] = tuple(values)
+        self.cells: tuple[Any, ...] = tuple(values.values())
+        #: 1-based line in the file for CSV (the header is line 1), index + 1 for JSON/YAML.
+        self.number = number
+        self.source = source
+
+    @classmethod
+    def of(cls, columns: tuple[str, ...], cells: tuple[Any, ...], number: int,
+           source: str) -> Row:
+        """A row from cells in the order of ``columns`` (shared by every row of a table)."""
+        row = cls.__new__(cls)
+        row.columns, row.cells, row.number, row.source = columns, cells, number, source
+        return row
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Column -> value (a new dict on each access: keep it while using it)."""
+        return dict(zip(self.columns, self.cells, strict=True))
+
+    def get(self, column: str, default: Any = None) -> Any:
+        """The value of one column (no dict is built)."""
+        try:
+            return self.cells[self.columns.index(column)]
+        except ValueError:
+            return default
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Row):
+            return NotImplemented
+        return (self.values, self.number, self.source) == (other.values, other.number,
+                                                           other.source)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking values, as before
+
+    def __repr__(self) -> str:
+        return f"Row(values={self.values!r}, number={self.number!r}, source={self.source!r})"
 
     def where(self, column: str | None = None) -> str:
         return f"row {self.number}" + (f", column {column}" if column else "")
@@ -35,7 +78,14 @@ def is_csv(source: str) -> bool:
 
 
 def read_table(data: bytes, source: str, kind: str) -> list[Row]:
-    """Parse a table and validate every row against the row schema of ``kind``."""
+    """Parse a table and validate every row against the row schema of ``kind``.
+
+    ``source`` is the reference as written; rows are named by its source name (never a signed
+    URL's query string).
+    """
+    from ..sources.names import source_name
+
+    source = source_name(source)
     if is_csv(source):
         rows = _read_csv(data, source)
     else:
@@ -57,7 +107,7 @@ def _read_csv(data: bytes, source: str) -> list[Row]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise GovgateError(f"not UTF-8 text (byte {exc.start})", source=source) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(text))
     try:
         header = next(reader)
     except StopIteration:
@@ -66,6 +116,7 @@ def _read_csv(data: bytes, source: str) -> list[Row]:
     except csv.Error as exc:
         raise GovgateError(f"invalid CSV: {exc}", source=source, where="row 1") from None
     header = [h.strip() for h in header]
+    columns = tuple(header)
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise GovgateError(f"duplicate columns {dupes}", source=source, where="row 1")
@@ -80,13 +131,18 @@ def _read_csv(data: bytes, source: str) -> list[Row]:
                     f"expected {len(header)} cells like the header, found {len(record)}",
                     source=source, where=f"row {line}",
                 )
-            values = {h: (cell if cell != "" else None) for h, cell in zip(header, record,
-                                                                           strict=True)}
-            rows.append(Row(values, line, source))
+            rows.append(Row.of(columns, tuple(cell if cell != "" else None for cell in record),
+                               line, source))
     except csv.Error as exc:
         raise GovgateError(f"invalid CSV: {exc}", source=source,
                            where=f"row {reader.line_num}") from None
     return rows
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time, ends kept (csv joins a quoted field's lines)."""
+    for match in _LINE.finditer(text):
+        yield match.group()
 
 
 def validate_rows(rows: list[Row], kind: str) -> None:
@@ -112,7 +168,7 @@ def unique(rows: list[Row], column: str) -> None:
     """Refuse two rows with the same value in ``column``, naming both rows."""
     seen: dict[Any, int] = {}
     for row in rows:
-        value = row.values.get(column)
+        value = row.get(column)
         if value is None:
             continue
         if value in seen:

@@ -7,7 +7,9 @@ from the fatigue history only. Written the way a third-party plugin would be: th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..fatigue.model import PendingAck, Refresh, Thresholds
@@ -39,6 +41,8 @@ __all__ = [
     "govgate_evaluate",
     "govgate_load_inputs",
     "govgate_promote_trigger",
+    "thresholds_at",
+    "thresholds_by_instant",
     "thresholds_for",
 ]
 
@@ -93,10 +97,21 @@ def get_promote_inputs(evaluation: Evaluation) -> PromoteInputs:
     return PromoteInputs(policies=policies)
 
 
-def thresholds_for(evaluation: Evaluation) -> Thresholds:
-    """The heat-map thresholds of the backup owner policy in force at the evaluation's as-of
-    (the seed's defaults when there is none)."""
-    active = active_policy(get_promote_inputs(evaluation).policies, evaluation.as_of)
+def thresholds_for(evaluation: Evaluation, at: datetime | None = None) -> Thresholds:
+    """The heat-map thresholds of the backup owner policy in force at ``at`` (default: the
+    evaluation's as-of); the seed's defaults when there is none."""
+    return thresholds_at(get_promote_inputs(evaluation).policies,
+                         evaluation.as_of if at is None else at)
+
+
+def thresholds_by_instant(evaluation: Evaluation) -> Callable[[datetime], Thresholds]:
+    """The thresholds in force at any instant, for the project's policy versions."""
+    return functools.partial(thresholds_at, get_promote_inputs(evaluation).policies)
+
+
+def thresholds_at(policies: Sequence[BackupOwnerPolicy], at: datetime) -> Thresholds:
+    """The thresholds of the policy version in force at ``at`` (the seed's without one)."""
+    active = active_policy(policies, at)
     return active.thresholds if active else Thresholds()
 
 

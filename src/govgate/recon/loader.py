@@ -81,7 +81,7 @@ def _line_prefix(line: int | None) -> str:
 
 
 def _opt_instant(row: Row, column: str) -> datetime | None:
-    value = row.values.get(column)
+    value = row.get(column)
     return None if value is None else parse_instant(value, source=row.source,
                                                     where=row.where(column))
 
@@ -153,7 +153,11 @@ def load_runs(config: Config, hook: pluggy.HookRelay) -> tuple[SchedulerRow, ...
     rows = _rows(config, hook, "runs", "scheduler_run")
     unique(rows, "job_run_id")
     runs = []
-    for row in rows:
+    # In file order, each table row released once it is a SchedulerRow: a large export is then
+    # never held twice (memory, benchmarks/bench_table_memory.py).
+    rows.reverse()
+    while rows:
+        row = rows.pop()
         v = row.values
         status, skip = v["status"], v.get("skip_reason")
         if status == "SKIPPED" and skip is None:

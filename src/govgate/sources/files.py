@@ -1,11 +1,19 @@
-"""The file source: paths relative to the configuration's folder, never outside it."""
+"""The file source: paths relative to the configuration's folder, never outside it.
+
+Only regular files are read. A FIFO would block the gate forever (nobody writes to it) and a
+device node such as ``/dev/zero`` never ends, and ``stat`` says nothing about either (a size of
+0), so every input is opened without blocking, checked with ``fstat`` on the opened descriptor
+(the same file that is then read, whatever is renamed meanwhile), and read with the size cap
+enforced while reading (a file that grows past it is refused too).
+"""
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import SourceError
 from ..hookspecs import hookimpl
@@ -16,6 +24,8 @@ DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 def resolve_path(ref: str, base: Path, settings: Mapping[str, Any]) -> Path:
     """Resolve ``ref`` against ``base``; refuse paths that escape it unless allowed."""
+    if "\x00" in ref:  # no file system accepts it; Python raises ValueError
+        raise SourceError("a path cannot contain a NUL character", source=ref)
     try:
         path = (base / ref).resolve()
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
@@ -37,18 +47,87 @@ def kind_of(path: Path, ref: str) -> str | None:
         return None
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or 'I/O error'}", source=ref) from None
+    except ValueError:  # a NUL character
+        raise SourceError("a path cannot contain a NUL character", source=ref) from None
     return "folder" if stat.S_ISDIR(mode) else "file"
 
 
-def check_size(path: Path, ref: str, settings: Mapping[str, Any]) -> None:
-    """Refuse a file above ``sources.max_bytes`` (also for loaders that stream a file in place).
+def max_bytes(settings: Mapping[str, Any]) -> int:
+    """``sources.max_bytes`` (the configuration schema checks it is a positive integer)."""
+    value = settings.get("max_bytes", DEFAULT_MAX_BYTES)
+    return value if type(value) is int and value > 0 else DEFAULT_MAX_BYTES
 
-    :raises FileNotFoundError: and the other ``OSError``s of ``stat``, for the caller to word.
+
+#: O_NONBLOCK: opening a FIFO then returns at once instead of waiting for a writer (POSIX only;
+#: Windows has no FIFOs to open by path).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(
+    os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _not_regular(mode: int) -> str:
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"expected a regular file, found {kind}"
+
+
+def open_input(path: Path, ref: str, limit: int) -> BinaryIO:
+    """Open ``path`` for reading when it is a regular file of at most ``limit`` bytes.
+
+    Never blocks and never opens a device: ``stat`` refuses one before it is opened, and
+    ``fstat`` on the opened descriptor refuses anything swapped in meanwhile.
+
+    :raises SourceError: For a missing or unreadable file, anything but a regular file, or a
+        file above ``limit``; the message names ``ref``.
     """
-    limit = int(settings.get("max_bytes", DEFAULT_MAX_BYTES))
-    size = path.stat().st_size
-    if size > limit:
-        raise SourceError(f"file is {size} bytes, above the limit of {limit}", source=ref)
+    if "\x00" in str(path):
+        raise SourceError("a path cannot contain a NUL character", source=ref)
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise SourceError(_not_regular(mode), source=ref)
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise SourceError("file not found", source=ref) from None
+    except PermissionError:
+        raise SourceError("permission denied", source=ref) from None
+    except OSError as exc:  # a name too long, a symlink loop, an I/O error
+        raise SourceError(f"cannot read: {exc.strerror or 'I/O error'}", source=ref) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError(_not_regular(info.st_mode), source=ref)
+        if info.st_size > limit:
+            raise SourceError(f"file is {info.st_size} bytes, above the limit of {limit} "
+                              "(sources.max_bytes)", source=ref)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_input(path: Path, ref: str, limit: int) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them (see :func:`open_input`).
+
+    :raises SourceError: As :func:`open_input`, and when the file grows past ``limit`` while it
+        is read.
+    """
+    with open_input(path, ref, limit) as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise SourceError(f"cannot read: {exc.strerror or 'I/O error'}",
+                              source=ref) from None
+    if len(data) > limit:
+        raise SourceError(f"file grew past the limit of {limit} bytes while it was read "
+                          "(sources.max_bytes)", source=ref)
+    return data
+
+
+def check_size(path: Path, ref: str, settings: Mapping[str, Any]) -> None:
+    """Refuse anything but a regular file of at most ``sources.max_bytes`` (for loaders that
+    stream a file in place; they open it again with :func:`open_input`)."""
+    open_input(path, ref, max_bytes(settings)).close()
 
 
 @hookimpl(trylast=True)
@@ -56,14 +135,4 @@ def govgate_read_source(ref: str, base: Path, settings: Mapping[str, Any]) -> by
     if "://" in ref and not ref.startswith("file://"):
         return None
     path = resolve_path(ref.removeprefix("file://"), base, settings)
-    try:
-        check_size(path, ref, settings)
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise SourceError("file not found", source=ref) from None
-    except IsADirectoryError:
-        raise SourceError("expected a file, found a folder", source=ref) from None
-    except PermissionError:
-        raise SourceError("permission denied", source=ref) from None
-    except OSError as exc:  # a name too long, a symlink loop, an I/O error
-        raise SourceError(f"cannot read: {exc.strerror or 'I/O error'}", source=ref) from None
+    return read_input(path, ref, max_bytes(settings))

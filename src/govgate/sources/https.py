@@ -6,6 +6,7 @@ Handles references that start with ``https://`` (and ``http://`` only when allow
     sources:
       https:
         timeout_seconds: 10        # connect, and each wait for the next bytes
+        total_timeout_seconds: 300 # the whole fetch: every attempt, redirect and wait
         max_attempts: 3            # connection errors, timeouts, truncated bodies, 429 and 5xx
         backoff_seconds: 0.5       # doubled after each failed attempt
         max_delay_seconds: 30      # caps the backoff and a server's Retry-After
@@ -18,7 +19,8 @@ Handles references that start with ``https://`` (and ``http://`` only when allow
           https://artifacts.example.com/w45/scheduler_runs.csv: sha256:3f0c...
 
 A failed fetch raises :class:`~govgate.errors.SourceError` (exit code 2): a failed load is never a
-pass. Messages name the URL without its query string and user-info, and never contain a token,
+pass. Messages name the URL by its source name (its query string replaced by ``?<redacted>``, no
+user-info), and never contain a token,
 whatever the server sends back: they quote no exception text and no response body, only what
 govgate itself decided.
 """
@@ -29,6 +31,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,7 +43,9 @@ from .. import __version__
 from ..errors import SourceError
 from ..hookspecs import hookimpl
 from ..httpretry import retry_after, retry_delay
+from .deadline import Deadline, DeadlineExceeded, watched_session
 from .files import DEFAULT_MAX_BYTES
+from .names import source_name
 
 if TYPE_CHECKING:
     import requests
@@ -50,6 +55,7 @@ __all__ = ["HttpsSettings", "fetch", "govgate_read_source", "public_url"]
 _log = logging.getLogger(__name__)
 # Indirection so tests can observe backoff delays without waiting for them.
 _sleep = time.sleep
+_clock = time.monotonic
 
 #: Same-origin redirects followed per attempt; more is a loop or a misconfigured store.
 MAX_REDIRECTS = 5
@@ -60,19 +66,19 @@ _HEX64 = re.compile(r"^(?:sha256:)?([0-9a-fA-F]{64})$")
 # RFC 6750 b64token, so a token can never smuggle a header line or a space into the request.
 _TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
 _KEYS = frozenset({
-    "timeout_seconds", "max_attempts", "backoff_seconds", "max_delay_seconds", "max_bytes",
+    "timeout_seconds", "total_timeout_seconds", "max_attempts", "backoff_seconds",
+    "max_delay_seconds", "max_bytes",
     "allow_http", "allowed_hosts", "tokens", "sha256",
 })
 
 
 def public_url(url: str) -> str:
-    """``scheme://host[:port]/path``: what a message may say about ``url``.
+    """``scheme://host[:port]/path[?<redacted>]``: what a message may say about ``url``.
 
     The query string (signed URLs carry their signature there), the fragment and any user-info
-    are left out.
+    are left out (see :func:`~govgate.sources.names.source_name`).
     """
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    return source_name(url)
 
 
 def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
@@ -95,6 +101,8 @@ class HttpsSettings:
     """The validated ``sources.https`` mapping."""
 
     timeout_seconds: float = 10.0
+    #: Bounds the whole fetch (a server that sends a byte a second never trips a read timeout).
+    total_timeout_seconds: float = 300.0
     max_attempts: int = 3
     backoff_seconds: float = 0.5
     max_delay_seconds: float = 30.0
@@ -167,6 +175,8 @@ class HttpsSettings:
             file_limit = DEFAULT_MAX_BYTES
         return cls(
             timeout_seconds=number("timeout_seconds", cls.timeout_seconds, positive=True),
+            total_timeout_seconds=number("total_timeout_seconds", cls.total_timeout_seconds,
+                                         positive=True),
             max_attempts=integer("max_attempts", cls.max_attempts, 1, 10),
             backoff_seconds=number("backoff_seconds", cls.backoff_seconds),
             max_delay_seconds=number("max_delay_seconds", cls.max_delay_seconds),
@@ -216,7 +226,8 @@ def _status(code: int) -> str:
         return f"HTTP {code}"
 
 
-def _read_body(response: requests.Response, cfg: HttpsSettings) -> _Outcome:
+def _read_body(response: requests.Response, cfg: HttpsSettings,
+               cancelled: threading.Event | None = None) -> _Outcome:
     """Stream the body with the size cap; a body shorter than its Content-Length is truncated."""
     import urllib3
 
@@ -237,6 +248,8 @@ def _read_body(response: requests.Response, cfg: HttpsSettings) -> _Outcome:
     body = bytearray()
     try:
         for chunk in response.raw.stream(_CHUNK, decode_content=False):
+            if cancelled is not None and cancelled.is_set():  # the deadline passed
+                return _Outcome(None, False, "cancelled")
             body += chunk
             if len(body) > cfg.max_bytes:
                 return _Outcome(None, False, f"the body exceeds the limit of {cfg.max_bytes} "
@@ -254,7 +267,7 @@ def _read_body(response: requests.Response, cfg: HttpsSettings) -> _Outcome:
 
 
 def _attempt(session: requests.Session, url: str, headers: Mapping[str, str],
-             cfg: HttpsSettings) -> _Outcome:
+             cfg: HttpsSettings, cancelled: threading.Event) -> _Outcome:
     """One GET, following redirects that stay on the URL's own scheme, host and port."""
     import requests
 
@@ -291,7 +304,7 @@ def _attempt(session: requests.Session, url: str, headers: Mapping[str, str],
                 current = target
                 continue
             if status == 200:
-                return _read_body(response, cfg)
+                return _read_body(response, cfg, cancelled)
             if status == 429 or status >= 500:
                 return _Outcome(None, True, _status(status),
                                 retry_after(response.headers.get("Retry-After")))
@@ -300,7 +313,13 @@ def _attempt(session: requests.Session, url: str, headers: Mapping[str, str],
 
 
 def _check_url(url: str, cfg: HttpsSettings) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced '[' around an IPv6 host, and the like
+        raise SourceError("malformed URL", source=public_url(url)) from None
+    if any(ord(c) < 0x20 or c in " \x7f" for c in url):
+        raise SourceError("malformed URL: it contains a space or a control character",
+                          source=public_url(url))
     scheme, host, port = _origin(parts)
     before_query = re.split(r"[?#]", url.partition("://")[2], maxsplit=1)[0]
     if "@" in before_query:
@@ -329,7 +348,6 @@ def fetch(url: str, cfg: HttpsSettings) -> bytes:
 
     :raises SourceError: When the body cannot be fetched or fails a check.
     """
-    import requests
 
     _check_url(url, cfg)
     token = cfg.token_for(url)
@@ -348,13 +366,24 @@ def fetch(url: str, cfg: HttpsSettings) -> bytes:
     name = public_url(url)
     outcome = _Outcome(None, False, "not attempted")
     attempt = 0
-    with requests.Session() as session:
+    deadline: Deadline[_Outcome] = Deadline(cfg.total_timeout_seconds, clock=_clock)
+    out_of_time = _Outcome(None, False, f"not complete within {cfg.total_timeout_seconds:g} s "
+                                        "(sources.https.total_timeout_seconds)")
+    with watched_session(deadline) as session:
         for attempt in range(1, cfg.max_attempts + 1):
-            outcome = _attempt(session, url, headers, cfg)
+            try:
+                outcome = deadline.run(
+                    lambda: _attempt(session, url, headers, cfg, deadline.cancelled))
+            except DeadlineExceeded:
+                outcome = out_of_time
+                break
             if outcome.body is not None or not outcome.retry or attempt == cfg.max_attempts:
                 break
             delay = retry_delay(attempt, outcome.retry_after, cfg.backoff_seconds,
                                 cfg.max_delay_seconds)
+            if delay >= deadline.remaining():
+                outcome = out_of_time  # the next attempt could not finish in time
+                break
             _log.warning("%s: attempt %d/%d failed: %s; retrying in %.2f s", name, attempt,
                          cfg.max_attempts, message(outcome.detail), delay)
             _sleep(delay)

@@ -43,6 +43,7 @@ from ..errors import SourceError
 from ..hookspecs import hookimpl
 from ..timeutil import format_instant
 from .files import DEFAULT_MAX_BYTES
+from .names import source_name
 
 __all__ = ["TABLES", "PostgresSettings", "Table", "govgate_read_source", "parse_ref",
            "read_only_connection", "read_table_csv"]
@@ -127,7 +128,7 @@ class PostgresSettings:
         value = os.environ.get(self.password_env)
         if not value:
             raise SourceError(f"environment variable {self.password_env} is not set or empty; "
-                              "it must hold the database password", source=ref,
+                              "it must hold the database password", source=source_name(ref),
                               where="sources.postgres.password_env")
         return value
 
@@ -137,7 +138,14 @@ def parse_ref(ref: str) -> tuple[str, Table]:
 
     :raises SourceError: For an unknown or missing table, or a password in the reference.
     """
-    parts = urlsplit(ref)
+    try:
+        parts = urlsplit(ref)
+        parts.port  # noqa: B018 - a port that is not a number raises here, not in libpq
+    except ValueError:
+        raise SourceError("malformed reference", source=source_name(ref)) from None
+    if any(ord(c) < 0x20 or c == "\x7f" for c in ref):
+        raise SourceError("malformed reference: it contains a control character",
+                          source=source_name(ref))
     # The query is split by hand, and all but ``table`` passed on as written: decoding and
     # re-encoding would turn a '+' into a space, which libpq does not do.
     pieces = [p for p in parts.query.split("&") if p]
@@ -150,15 +158,16 @@ def parse_ref(ref: str) -> tuple[str, Table]:
             source=f"{parts.scheme}://{parts.hostname or ''}",
         )
     if parts.fragment:
-        raise SourceError("unexpected '#' fragment; name the table with ?table=NAME", source=ref)
+        raise SourceError("unexpected '#' fragment; name the table with ?table=NAME",
+                          source=source_name(ref))
     names = [v for k, v in params if k == "table"]
     if len(names) != 1:
         raise SourceError(f"name exactly one table with ?table=NAME (one of {sorted(TABLES)})",
-                          source=ref)
+                          source=source_name(ref))
     table = TABLES.get(names[0])
     if table is None:
         raise SourceError(f"unknown table {names[0]!r}: govgate reads only {sorted(TABLES)}",
-                          source=ref)
+                          source=source_name(ref))
     rest = "&".join(p for p, (k, _) in zip(pieces, params, strict=True) if k != "table")
     # Not urlunsplit: it drops the '//' of an empty host (postgresql:///db, a local socket).
     return f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{rest}" if rest else ""), table
@@ -172,7 +181,7 @@ def _cell(value: object, column: str, ref: str) -> str:
         if value.tzinfo is None:
             # govgate treats a timestamp without an offset as bad input, not as local time.
             raise SourceError(f"column {column} is a timestamp without time zone; govgate "
-                              "needs timestamptz (sql/schema.sql)", source=ref)
+                              "needs timestamptz (sql/schema.sql)", source=source_name(ref))
         return format_instant(value)
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -238,7 +247,7 @@ def _query(table: Table) -> Any:
 
 def _to_csv(rows: Iterable[Sequence[object]], table: Table, ref: str, limit: int) -> bytes:
     too_large = SourceError(f"the table is larger than the limit of {limit} bytes "
-                            "(sources.postgres.max_bytes)", source=ref)
+                            "(sources.postgres.max_bytes)", source=source_name(ref))
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(table.columns)
@@ -265,7 +274,7 @@ def read_table_csv(ref: str, cfg: PostgresSettings) -> bytes:
         import psycopg
     except ImportError:
         raise SourceError("reading PostgreSQL needs psycopg: install govgate[postgres]",
-                          source=ref) from None
+                          source=source_name(ref)) from None
     try:
         # A server-side cursor: rows arrive in batches, so max_bytes bounds the memory used.
         with (read_only_connection(conninfo, password=password,
@@ -276,12 +285,13 @@ def read_table_csv(ref: str, cfg: PostgresSettings) -> bytes:
             return _to_csv(cur, table, ref, cfg.max_bytes)
     except psycopg.errors.UndefinedTable:
         raise SourceError(f"table {table.name} does not exist (sql/schema.sql creates it)",
-                          source=ref) from None
+                          source=source_name(ref)) from None
     except psycopg.OperationalError as exc:
         raise SourceError(f"cannot read the database: {_error_text(exc, password)}",
-                          source=ref) from None
+                          source=source_name(ref)) from None
     except psycopg.Error as exc:
-        raise SourceError(f"query failed: {_error_text(exc, password)}", source=ref) from None
+        raise SourceError(f"query failed: {_error_text(exc, password)}",
+                          source=source_name(ref)) from None
 
 
 @hookimpl

@@ -298,7 +298,7 @@ def test_unreadable_files(tmp_path: Path) -> None:
     path.write_bytes(GOOD.encode() + b"a1,\xff\xfe,publish_gate,,2026-11-16 10:00:00+00,,,0.50\n")
     with pytest.raises(GovgateError, match="not UTF-8"):
         load_events(path)
-    with pytest.raises(GovgateError, match="cannot read"):
+    with pytest.raises(GovgateError, match="file not found"):
         load_events(tmp_path / "missing.csv")
     refuse(tmp_path, "")
     refuse(tmp_path, GOOD + 'a1,"unterminated\n')

@@ -67,21 +67,27 @@ def test_output_folder_gets_json_and_csv(tmp_path: Path, events: str) -> None:
 
 
 def test_events_are_required_without_a_configuration(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="--events FILE is required"):
+    with pytest.raises(UsageError, match="--events REF is required"):
         run(tmp_path)
 
 
 def test_events_named_by_the_configuration(tmp_path: Path, events: str) -> None:
     (tmp_path / "govgate.yaml").write_text("fatigue:\n  events: signer_ack_event.csv\n")
+    (tmp_path / "policies").mkdir()  # no backup owner policy: the seed's thresholds
     code, out = run(tmp_path, "--format", "json")
     assert code == 0
     assert len(json.loads(out)["rows"]) == 2
 
 
-def test_a_non_midnight_as_of(tmp_path: Path, events: str) -> None:
+def test_a_non_midnight_as_of_shows_the_nightly_refresh_in_force(tmp_path: Path, events: str
+                                                                  ) -> None:
+    # The heat-map is a nightly refresh at 00:00 UTC (DOMAIN.md): at 19:30 the one of 00:00.
     _code, out = run(tmp_path, "--events", events, "--format", "json",
                     as_of=AS_OF - timedelta(hours=4, minutes=30))  # fmt: skip
-    assert json.loads(out)["as_of"] == "2026-11-19T19:30:00Z"
+    _code, midnight = run(tmp_path, "--events", events, "--format", "json",
+                          as_of=AS_OF - timedelta(days=1))  # fmt: skip
+    assert json.loads(out)["as_of"] == "2026-11-19T00:00:00Z"
+    assert out == midnight
 
 
 PLUGIN = """

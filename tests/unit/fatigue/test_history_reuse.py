@@ -8,7 +8,8 @@ the shipped demo and on random exports, and check what the shared history hands 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,8 @@ from tests.unit.fatigue.factories import AS_OF, random_events, write_csv
 
 from govgate.checks import fatigue as plugin
 from govgate.fatigue.events import load_events
-from govgate.fatigue.heatmap import classify, history
-from govgate.fatigue.model import Thresholds
+from govgate.fatigue.heatmap import history
+from govgate.fatigue.model import Refresh, Thresholds
 from govgate.plugins import get_plugin_manager
 
 DEMO = Path(__file__).resolve().parents[3] / "fixtures" / "fatigue" / "signer_ack_event.csv"
@@ -52,15 +53,22 @@ def test_prefix_property_on_random_exports(tmp_path: Path, seed: int) -> None:
 
 
 def test_shared_history_equals_a_fresh_computation_and_is_reused() -> None:
-    hook = get_plugin_manager().hook
-    log = load_events(DEMO)
-    later = plugin._shared_history(hook, log, AS_OF, Thresholds(), classify)
-    again = plugin._shared_history(hook, log, AS_OF, Thresholds(), classify)
-    assert again is later
-    at = AS_OF - timedelta(days=20)
-    earlier = plugin._shared_history(hook, log, at, Thresholds(), classify)
-    _same(list(earlier), history(log, at))
-    assert earlier[-1] is [r for r in later if r.at <= at][-1]  # taken, not recomputed
-    other = plugin._shared_history(hook, log, at, Thresholds(amber_ratio=Thresholds().amber_ratio
-                                                             / 2), classify)
-    _same(list(other), history(log, at, Thresholds(amber_ratio=Thresholds().amber_ratio / 2)))
+    from govgate.config import load_config
+    from govgate.evaluate import load_inputs
+    from govgate.evaluation import Evaluation
+
+    pm = get_plugin_manager()
+    config = load_config(DEMO.parents[2] / "govgate.yaml", cwd=DEMO.parents[2])
+    inputs = load_inputs(config, pm, AS_OF)
+
+    def at(instant: datetime) -> Sequence[Refresh]:
+        evaluation = Evaluation(as_of=instant, config=config, hook=pm.hook, inputs=inputs)
+        return plugin.get_history(evaluation) or []
+
+    later = at(AS_OF)
+    assert at(AS_OF) is later
+    earlier_instant = AS_OF - timedelta(days=20)
+    earlier = at(earlier_instant)
+    assert earlier[-1] is [r for r in later if r.at <= earlier_instant][-1]  # taken, not redone
+    plugin._HISTORIES.clear()
+    _same(list(earlier), list(at(earlier_instant)))  # what a fresh computation gives

@@ -95,8 +95,8 @@ def test_wrong_checksum_is_refused_naming_the_url_without_its_query(
     server.serve("/runs.csv", Response(body=BODY + b"recon-2026-W46,PASS\n"))
     url = server.url("/runs.csv?X-Signature=sig-SECRET-part")
     text = fails(url, caplog, sha256={url: DIGEST})
-    assert text.startswith(f"{server.url('/runs.csv')}: sha256 mismatch: expected sha256:"
-                           f"{DIGEST}, got sha256:")
+    assert text.startswith(f"{server.url('/runs.csv')}?<redacted>: sha256 mismatch: expected "
+                           f"sha256:{DIGEST}, got sha256:")
     assert "sig-SECRET-part" not in text
 
 
@@ -177,6 +177,58 @@ def test_a_slow_response_times_out(server: HTTPTestServer, sleeps: list[float]) 
 def test_a_slow_response_within_the_timeout_is_read(server: HTTPTestServer) -> None:
     server.serve("/runs.csv", Response(body=BODY, delay=0.2))
     assert read(server.url("/runs.csv"), timeout_seconds=2) == BODY
+
+
+# --- the whole fetch has a deadline -----------------------------------------------------------
+# A server that sends a byte now and then never trips the read timeout (each wait is short):
+# only a deadline on the whole fetch ends it. Without one, these tests would read for minutes
+# and then succeed, so they fail by their outcome, not by a stopwatch.
+
+SLOW_BODY = b"job_run_id,status\n" + b"recon-2026-W45,PASS\n" * 60  # over 1,000 bytes
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "status-and-headers"])
+def test_a_source_that_drips_bytes_is_stopped_at_the_deadline(
+    server: HTTPTestServer, sleeps: list[float], caplog: pytest.LogCaptureFixture,
+    headers_too: bool
+) -> None:
+    server.serve("/runs.csv", Response(body=SLOW_BODY, drip=0.05, drip_headers=headers_too))
+    text = fails(server.url("/runs.csv"), caplog, timeout_seconds=1, total_timeout_seconds=0.5)
+    assert text == (f"{server.url('/runs.csv')}: not complete within 0.5 s "
+                    "(sources.https.total_timeout_seconds) (after 1 attempt)")
+    assert len(server.requests) == 1 and sleeps == []  # a deadline is final: no retry
+
+
+def test_the_deadline_covers_the_waits_between_attempts(
+    server: HTTPTestServer, sleeps: list[float]
+) -> None:
+    server.serve("/runs.csv", Response(status=503, headers={"Retry-After": "20"}))
+    text = fails(server.url("/runs.csv"), total_timeout_seconds=5, max_delay_seconds=30)
+    assert "not complete within 5 s" in text and "(after 1 attempt)" in text
+    assert sleeps == []  # a wait that ends after the deadline is not started
+
+
+def test_a_dripping_body_within_the_deadline_is_read(server: HTTPTestServer) -> None:
+    server.serve("/runs.csv", Response(body=BODY, drip=0.001))
+    assert read(server.url("/runs.csv"), total_timeout_seconds=30) == BODY
+
+
+def test_no_helper_thread_outlives_a_fetch(server: HTTPTestServer, sleeps: list[float]) -> None:
+    # Worker processes are forked only when no other thread runs (fatigue/workers.py).
+    import threading
+
+    server.serve("/ok.csv", Response(body=BODY))
+    server.serve("/slow.csv", Response(body=SLOW_BODY, drip=0.05))
+    read(server.url("/ok.csv"))
+    fails(server.url("/slow.csv"), total_timeout_seconds=0.3)
+    assert not [t for t in threading.enumerate() if t.name == "govgate-fetch"]
+
+
+@pytest.mark.parametrize("value", [0, -1, "10", True])
+def test_total_timeout_must_be_a_positive_number(value: object) -> None:
+    with pytest.raises(SourceError) as info:
+        https.HttpsSettings.from_settings(settings(total_timeout_seconds=value))
+    assert info.value.where == "https.total_timeout_seconds"
 
 
 def test_connection_refused_is_retried_then_fails(sleeps: list[float]) -> None:
@@ -404,7 +456,7 @@ def test_a_redirect_target_is_not_named(server: HTTPTestServer,
     ({"max_attempts": True}, "https.max_attempts"),
     ({"allow_http": "yes"}, "https.allow_http"),
     ({"tokens": {"127.0.0.1": "not a name"}}, "https.tokens.127.0.0.1"),
-    ({"sha256": {"https://a.example/x.csv?sig=1": "abc"}}, "https.sha256[https://a.example/x.csv]"),
+    ({"sha256": {"https://a.example/x.csv?sig=1": "abc"}}, "https.sha256[https://a.example/x.csv?<redacted>]"),
     ({"allowed_hosts": "127.0.0.1"}, "https.allowed_hosts"),
     ({"retries": 3}, "https.retries"),
 ])
@@ -424,7 +476,7 @@ def test_defaults() -> None:
 
 def test_public_url_drops_query_fragment_and_userinfo() -> None:
     assert https.public_url("https://u:p@Host.example:8443/a/b.csv?sig=1#f") == (
-        "https://Host.example:8443/a/b.csv")
+        "https://Host.example:8443/a/b.csv?<redacted>")
 
 
 # --- the plugin in the manager -------------------------------------------------------------------

@@ -128,3 +128,28 @@ def test_bad_https_settings_fail_the_config_schema(project: Project, server: HTT
     result = project.check(Schedule.after(6))
     assert result.code == 2
     assert "/sources/https/max_attempts" in result.err
+
+
+def test_a_source_that_drips_bytes_exits_2_at_the_deadline(project: Project,
+                                                           server: HTTPTestServer) -> None:
+    url = serve_runs(project, server, pin=False, total_timeout_seconds=0.5, timeout_seconds=1)
+    body = b"job_run_id,scheduled_at,status\n" * 100
+    server.serve("/exports/scheduler_runs.csv", Response(body=body, drip=0.05))
+    result = project.check(Schedule.after(6))
+    assert result.code == 2
+    assert result.err == (f"govgate: error: {url}: not complete within 0.5 s "
+                          "(sources.https.total_timeout_seconds) (after 1 attempt)\n")
+    assert not project.output.exists() and not project.ledger.exists()
+
+
+def test_an_unknown_key_in_the_sources_section_is_refused(project: Project) -> None:
+    # A typo (http: for https:) would otherwise drop allowed_hosts and the pins silently.
+    project.update_config(sources={"http": {"allowed_hosts": ["store.example"]}})
+    result = project.check(Schedule.after(6))
+    assert result.code == 2
+    assert "/sources" in result.err and "http" in result.err
+
+
+def test_a_plugin_key_in_the_sources_section_is_accepted(project: Project) -> None:
+    project.update_config(sources={"x-s3": {"region": "eu-west-1"}})
+    assert project.check(Schedule.after(6)).code == 0

@@ -15,6 +15,7 @@ import pytest
 from govgate.errors import ExitCode, SourceError
 from govgate.loaders.tables import is_csv
 from govgate.sources import postgres
+from govgate.sources.names import source_name
 from govgate.sources.postgres import TABLES, PostgresSettings, parse_ref
 
 SOCKET = "/run/pg%20sock"
@@ -61,7 +62,9 @@ def test_a_password_in_the_reference_is_refused_without_quoting_it(ref: str) -> 
 def test_only_one_known_table_can_be_named(ref: str, message: str) -> None:
     with pytest.raises(SourceError, match=message) as info:
         parse_ref(ref)
-    assert info.value.source == ref and info.value.exit_code == ExitCode.USAGE_ERROR
+    # Named by its source name: no fragment, no parameter other than the server and table.
+    assert info.value.source == source_name(ref)
+    assert info.value.exit_code == ExitCode.USAGE_ERROR
 
 
 def test_the_readable_columns_are_the_row_schemas() -> None:
