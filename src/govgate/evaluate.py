@@ -48,6 +48,14 @@ def evaluate(config: Config, pm: pluggy.PluginManager, as_of: datetime,
     for batch in pm.hook.govgate_evaluate(evaluation=evaluation):
         findings.extend(batch or ())
     pm.hook.govgate_modify_findings(evaluation=evaluation, findings=findings)
+    # After the waivers: only the configuration's own declaration softens a disabled family.
+    from .weakened import disabled_plugins
+    from .weakened import findings as disabled_findings
+
+    disabled = disabled_plugins(pm, config)
+    findings.extend(disabled_findings(disabled))
+    if disabled:
+        evaluation.sections["plugins"] = {"disabled": [d.to_json() for d in disabled]}
     findings.sort(key=Finding.sort_key)
     passed = bool(pm.hook.govgate_gate_passed(evaluation=evaluation, findings=findings))
     pages = tuple(sorted({p.dedup_key: p for p in evaluation.pages}.values(),

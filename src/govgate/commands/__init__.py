@@ -46,7 +46,11 @@ class Session:
             from ..config import load_config
 
             self._config = load_config(self.config_path, cwd=self.cwd, options=self.options)
-            extra = [p for p in self._config.data.get("plugins", []) if p not in self.plugins]
+            from ..weakened import declared
+
+            wanted = [*self._config.data.get("plugins", []),
+                      *(f"no:{name}" for name in declared(self._config))]
+            extra = [p for p in wanted if p not in self.plugins]
             if extra and self._pm is None:
                 self.plugins = [*self.plugins, *extra]
             self.pm.hook.govgate_configure.call_historic(kwargs={"config": self._config})

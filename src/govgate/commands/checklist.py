@@ -30,9 +30,15 @@ def run(args: argparse.Namespace, session: Session) -> int:
     config = session.config()
     items = evaluate_checklist(evaluate_at(config, session.pm, session.as_of))
     at = format_instant(session.as_of)
-    text = render_checklist(items, at)
+    from ..weakened import of_session, with_note
+
+    disabled = of_session(session.pm, config)
+    text = with_note(render_checklist(items, at), disabled)
+    data = checklist_json(items, at)
+    if disabled:
+        data["disabled_plugins"] = disabled
     write_documents(output_dir(args, config, session.cwd),
-                    {"checklist.md": text, "checklist.json": to_json(checklist_json(items, at))})
+                    {"checklist.md": text, "checklist.json": to_json(data)})
     session.out.write(text)
     # A document, not a gate: failing items are content, so the exit code stays 0.
     return ExitCode.OK

@@ -58,11 +58,19 @@ def run(args: argparse.Namespace, session: Session) -> int:
         pages = tuple(p for p in result.pages if p.dedup_key.startswith("govgate:rung2:"))
         records = tuple(r for r in result.records if r.kind in own)
         deliver(dataclasses.replace(result, pages=pages, records=records), config, session.pm)
+    from ..weakened import of_session
+
+    disabled = of_session(session.pm, config)
     if args.format == "json":
         payload = {"effective_signers": signers} if args.effective else section
+        if disabled:
+            payload = {**payload, "disabled_plugins": disabled}
         session.out.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
         return 0
     session.out.write(_text(section, signers, only_signers=args.effective))
+    for d in disabled:
+        session.out.write(f"weakened: built-in plugin {d['name']} not evaluated"
+                          f" ({d['reason'] or 'command line only'})\n")
     return 0
 
 

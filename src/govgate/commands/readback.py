@@ -71,7 +71,12 @@ def run(args: argparse.Namespace, session: Session) -> int:
     opened = opening(config, session, period.start, closed)
     output = output_dir(args, config, session.cwd)
     data = build_readback(period, opened, closed, relative_link(config.ledger_path, output))
-    text = render_readback(data)
+    from ..weakened import of_session, with_note
+
+    disabled = of_session(session.pm, config)
+    if disabled:
+        data["disabled_plugins"] = disabled
+    text = with_note(render_readback(data), disabled)
     name = f"readback-{period.slug}"
     write_documents(output, {f"{name}.md": text, f"{name}.json": to_json(data)})
     session.out.write(text)

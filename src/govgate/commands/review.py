@@ -49,11 +49,18 @@ def run(args: argparse.Namespace, session: Session) -> int:
         candidates.append((Path(ref).name, data))
     config = session.config()
     review = run_review(config, session.pm, period, session.as_of, candidates)
+    from ..weakened import of_session, with_note
+
+    disabled = of_session(session.pm, config)
+    markdown = with_note(review.markdown, disabled)
+    data = review.data
+    if disabled:
+        data = {**data, "disabled_plugins": disabled}
     name = f"review-{period.slug}"
     svg_name = f"{name}-heatmap.svg"
     files: dict[str, str | bytes] = {
-        f"{name}.md": review.markdown,
-        f"{name}.json": to_json(review.data),
+        f"{name}.md": markdown,
+        f"{name}.json": to_json(data),
         svg_name: render_svg(review.grid, title=f"Signer fatigue heat-map {period.label}"),
     }
     proposal = review.proposal
@@ -63,5 +70,5 @@ def run(args: argparse.Namespace, session: Session) -> int:
         if proposal.file_name and proposal.yaml_text:
             files[proposal.file_name] = proposal.yaml_text
     write_documents(output_dir(args, config, session.cwd), files)
-    session.out.write(review.markdown)
+    session.out.write(markdown)
     return ExitCode.OK
