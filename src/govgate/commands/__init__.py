@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 #: Sub-command modules, in the order ``govgate --help`` lists them.
 COMMANDS: tuple[str, ...] = (
     "check", "heatmap", "promote", "simulate", "schema", "ledger", "validate",
-    "readback", "review", "checklist", "faq",
+    "readback", "review", "checklist", "faq", "verify",
 )
 
 

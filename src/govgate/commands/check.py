@@ -62,5 +62,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     write_outputs(result, evaluation, output, [*reporters, *always], context)
     if reporters:
         session.out.write(reporters[0].render(result, context))
+    from ..manifest import write_check_manifest
+
+    write_check_manifest(session, config, output, result, evaluation, reporters, always, context)
     pm.hook.govgate_finish(result=result, config=config)
     return ExitCode.OK if result.passed else ExitCode.GATE_BLOCKED
