@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--simulate", action="append", default=[], metavar="POLICY.yaml",
                         help="also replay the month under this candidate backup_owner_policy "
                              "(repeatable); shown side by side with the policy in force")
+    parser.add_argument("--no-deliver", action="store_true",
+                        help="write the review, but do not record its issue in the ledger")
     from ..documents.output import add_output_option
 
     add_output_option(parser)
@@ -30,7 +32,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     from pathlib import Path
 
     from ..documents import periods
-    from ..documents.output import output_dir, to_json, write_documents
+    from ..documents.issue import publish
+    from ..documents.output import output_dir, to_json
     from ..documents.picture import render_svg
     from ..documents.review_flow import run_review
 
@@ -59,8 +62,6 @@ def run(args: argparse.Namespace, session: Session) -> int:
     name = f"review-{period.slug}"
     svg_name = f"{name}-heatmap.svg"
     files: dict[str, str | bytes] = {
-        f"{name}.md": markdown,
-        f"{name}.json": to_json(data),
         svg_name: render_svg(review.grid, title=f"Signer fatigue heat-map {period.label}"),
     }
     proposal = review.proposal
@@ -69,6 +70,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
             {"kind": "backup_owner_policy_history", "revisions": list(proposal.history)})
         if proposal.file_name and proposal.yaml_text:
             files[proposal.file_name] = proposal.yaml_text
-    write_documents(output_dir(args, config, session.cwd), files)
-    session.out.write(markdown)
+    assert review.snapshot is not None
+    text = publish(session, config, output_dir(args, config, session.cwd), command=NAME,
+                   name=name, data=data, markdown=markdown, period=period, snapshot=review.snapshot,
+                   files=files, deliver=not args.no_deliver,
+                   extra_inputs=[("candidate", session.cwd / ref) for ref in args.simulate])
+    session.out.write(text)
     return ExitCode.OK

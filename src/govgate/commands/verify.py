@@ -1,4 +1,4 @@
-"""``govgate verify DIR``: prove a run from its evidence manifest, byte for byte.
+"""``govgate verify DIR``: prove runs from their evidence manifests, byte for byte.
 
 Checks, in order, and stops at the first difference (exit 1, naming it):
 
@@ -44,7 +44,9 @@ class _Different(Exception):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", metavar="DIR", help="an output folder holding manifest.json")
+    parser.add_argument("dir", metavar="DIR",
+                        help="an output folder (every manifest.json and NAME.manifest.json in "
+                             "it is verified) or one manifest file")
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -184,11 +186,29 @@ def _compare(manifest: dict[str, Any], scratch: Path, code: int) -> None:
                              f"recorded {entry['sha256']}")
 
 
-def verify(folder: Path) -> str:
-    """Run every check; return the success line, raise :class:`_Different` on a difference."""
-    from ..manifest import MANIFEST_FILE, evidence_digest
+def manifests_in(target: Path) -> list[Path]:
+    """``target`` itself when it is a file, else every manifest in the folder: ``manifest.json``
+    of ``govgate check`` and ``NAME.manifest.json`` of each document."""
+    from ..manifest import MANIFEST_FILE
 
-    manifest = _load(folder / MANIFEST_FILE)
+    if target.is_file():
+        return [target]
+    if not target.is_dir():
+        raise GovgateError("no such folder or manifest file", source=str(target))
+    found = sorted(p for p in target.iterdir()
+                   if p.name == MANIFEST_FILE or p.name.endswith("." + MANIFEST_FILE))
+    if not found:
+        raise GovgateError(f"no {MANIFEST_FILE} (nor NAME.{MANIFEST_FILE}) in this folder",
+                           source=str(target))
+    return found
+
+
+def verify(path: Path) -> str:
+    """Run every check of one manifest; return the success line, raise :class:`_Different`."""
+    from ..manifest import evidence_digest
+
+    folder = path.parent
+    manifest = _load(path)
     if evidence_digest(manifest) != manifest["evidence_digest"]:
         raise _Different("manifest.json was edited: its evidence_digest does not match its "
                          "content")
@@ -203,16 +223,21 @@ def verify(folder: Path) -> str:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     n = len(manifest["outputs"])
-    return (f"verified: {len(manifest['inputs'])} inputs unchanged, {n} outputs byte-identical "
-            f"on re-run at {manifest['as_of']}, ledger head {manifest['ledger']['seq']} intact")
+    return (f"verified {path.name}: {len(manifest['inputs'])} inputs unchanged, {n} outputs "
+            f"byte-identical on re-run at {manifest['as_of']}, ledger head "
+            f"{manifest['ledger']['seq']} intact")
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    folder = session.cwd / args.dir
-    try:
-        line = verify(folder)
-    except _Different as exc:
-        session.out.write(f"verify FAILED: {exc}\n")
-        return ExitCode.GATE_BLOCKED
-    session.out.write(line + "\n")
+    paths = manifests_in(session.cwd / args.dir)
+    # Every manifest is read before anything is re-run: a malformed one is exit 2 up front.
+    for path in paths:
+        _load(path)
+    for path in paths:
+        try:
+            line = verify(path)
+        except _Different as exc:
+            session.out.write(f"verify FAILED: {path.name}: {exc}\n")
+            return ExitCode.GATE_BLOCKED
+        session.out.write(line + "\n")
     return ExitCode.OK
