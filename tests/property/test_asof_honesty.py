@@ -171,9 +171,9 @@ def test_generated_projects_know_nothing_after_as_of(
     acks = []
     for week in range(1, weeks + 1):
         if week not in skips and week not in silent:
+            given_at = Schedule.scheduled(week) + timedelta(hours=rng.randrange(1, 60))
             acks.append({"ack_id": f"ack-{week:02d}", "job_run_id": Schedule.run_id(week),
-                         "signer_id": "alex",
-                         "ack_dt_utc": Schedule.scheduled(week) + timedelta(hours=rng.randrange(1, 60))})
+                         "signer_id": "alex", "ack_dt_utc": given_at})
     acks.append({"ack_id": "ack-orphan", "job_run_id": "", "signer_id": "pat",
                  "ack_dt_utc": Schedule.start(rng.randrange(1, weeks + 1)) + timedelta(hours=5)})
     project.add_acks(*sorted(acks, key=lambda a: a["ack_dt_utc"]))
