@@ -262,8 +262,9 @@ def test_readback_rows_recompute_the_snapshot_hash(demo: Path) -> None:
     data = json.loads((demo / "docs" / "readback-2026-Q3.json").read_text(encoding="utf-8"))
     rows = data["fatigue"]["snapshot_canonical_form"]
     assert sha(rows.encode()) == data["fatigue"]["snapshot_hash"]
+    assert rows.startswith("signer_fatigue_heatmap_14d@2026-10-01T00:00:00Z\nalex,")
     text = (demo / "docs" / "readback-2026-Q3.md").read_text(encoding="utf-8")
-    assert rows.rstrip("\n") in text
+    assert "8 heat-map rows the snapshot hash covers" in text
     manifest = json.loads((demo / "docs" / "readback-2026-Q3.manifest.json").read_text())
     assert f"Evidence manifest digest: `{manifest['evidence_digest']}`" in text
 

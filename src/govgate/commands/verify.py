@@ -88,12 +88,12 @@ def _sha(data: bytes) -> str:
     return sha256_hex(data)
 
 
-def _inside(root: Path, rel: str, what: str) -> Path:
-    """``rel`` under ``root``; a recorded path may not lead out of it."""
-    path = (root / rel).resolve()
-    if rel.startswith("/") or ".." in Path(rel).parts:
+def _inside(root: Path, rel: str, what: str, *, outside: bool = False) -> Path:
+    """``rel`` under ``root``; a recorded path may not be absolute, nor lead out of ``root``
+    unless ``outside`` (an input a project reads from beyond its folder, ``allow_outside``)."""
+    if rel.startswith("/") or (not outside and ".." in Path(rel).parts):
         raise _Different(f"{what} {rel}: a recorded path must stay inside its folder")
-    return path
+    return (root / rel).resolve()
 
 
 def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
@@ -105,7 +105,7 @@ def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
         if entry.get("sha256") is None:
             raise _Different(f"input {rel} was not read from a local file (remote or missing at "
                              "the run): it cannot be verified byte for byte")
-        path = _inside(project, rel, "input")
+        path = _inside(project, rel, "input", outside=True)
         try:
             data = path.read_bytes()
         except OSError:

@@ -106,8 +106,14 @@ def record_for(issue: Issue, files: Mapping[str, bytes], as_of: datetime) -> Led
                         as_of, data)
 
 
-def render_evidence(info: Mapping[str, Any], canonical_rows: str | None) -> str:
-    """The document's evidence section (markdown), appended after its last section."""
+def render_evidence(info: Mapping[str, Any], canonical_rows: str | None,
+                    json_name: str = "") -> str:
+    """The document's evidence section (markdown), appended after its last section.
+
+    The heat-map rows are pointed to, not copied: their canonical text must stay exact for the
+    hash, and a signer id can start like a spreadsheet formula, which no markdown line of a
+    govgate document may (the JSON holds them, where no spreadsheet reads them as cells).
+    """
     status = info["status"]
     if status == "issued":
         line = f"Issued at {md.code(info['issued_at'])}; its digest is recorded in the ledger."
@@ -131,9 +137,10 @@ def render_evidence(info: Mapping[str, Any], canonical_rows: str | None) -> str:
              "`evidence_digest` of the `.manifest.json` file named after this document, which "
              "lists every input with its SHA-256)."]
     if canonical_rows is not None:
-        lines += ["", "The heat-map rows the snapshot hash covers (SHA-256 of exactly this text, "
-                  "each line ending in a line feed):", "", "```text", canonical_rows.rstrip("\n"),
-                  "```"]
+        count = canonical_rows.count("\n") - 1
+        lines += ["", f"The {count} heat-map rows the snapshot hash covers are in "
+                  f"{md.code(json_name)} as `fatigue.snapshot_canonical_form`: the snapshot hash "
+                  "is the SHA-256 of exactly that text (UTF-8, each line ending in a line feed)."]
     return "\n".join(lines) + "\n"
 
 
@@ -159,7 +166,7 @@ def publish(session: Session, config: Config, output: Path, *, command: str, nam
     issue = decide_issue(ledger, name, data, closed=not period.is_open_at(session.as_of),
                          as_of=session.as_of, evidence_digest=manifest["evidence_digest"],
                          deliver=deliver)
-    text = markdown + render_evidence(issue.info, canonical_rows)
+    text = markdown + render_evidence(issue.info, canonical_rows, f"{name}.json")
     own = {f"{name}.md": text.encode(), f"{name}.json": to_json({**data, "issue": issue.info})}
     written = {**{n: (b.encode() if isinstance(b, str) else b) for n, b in (files or {}).items()},
                **own}
