@@ -154,6 +154,52 @@ def _events(rng: random.Random, start: datetime, days: int) -> Iterator[str]:
                f"{routes[route]}\n")
 
 
+def _instants(rng: random.Random, weeks: int, count: int) -> list[datetime]:
+    span = int((weeks * 7 + 7) * 24)
+    return sorted(Schedule.anchor + timedelta(hours=rng.randrange(span), minutes=rng.randrange(60))
+                  for _ in range(count))
+
+
+def _promote_domain(root: Path, rng: random.Random, weeks: int) -> dict[str, str]:
+    """The demo's backup owner policies (1.1.0 approved at a random instant), and manual
+    invocations, forced reverts and escalation decisions (freeze gates lifted or not) at random
+    instants: the files of the promote domain, each row dated."""
+    import yaml
+
+    for source in sorted((REPO / "policies").glob("backup-owner-policy-*.yaml")):
+        doc = yaml.safe_load(source.read_text(encoding="utf-8"))
+        if doc["version"] != "1.0.0":
+            doc["approved_dt_utc"] = iso(_instants(rng, weeks, 1)[0])
+        else:
+            doc["approved_dt_utc"] = iso(Schedule.anchor - timedelta(days=30))
+        (root / "policies" / source.name).write_text(yaml.safe_dump(doc, sort_keys=False),
+                                                     encoding="utf-8")
+    routes = ["publish_gate", "faq_rewrite", "freeze_bypass", "exec_readback"]
+    invoked = _instants(rng, weeks, 3)
+    manual = [{"invocation_id": f"inv-{n}", "owner_route": rng.choice(routes),
+               "invoked_at": iso(at), "until": iso(at + timedelta(days=rng.randrange(1, 6))),
+               "audit_reason": "planned rest", "team_lead_ack_id": f"ack-tl-{n}"}
+              for n, at in enumerate(invoked)]
+    decisions = []
+    for n, at in enumerate(_instants(rng, weeks, 3)):
+        decision = {"page_key": f"govgate:rung2:bpe-publish_gate-{n}", "decided_by": "sam",
+                    "decided_at": iso(at), "option": rng.choice(
+                        ["freeze_gate", "freeze_gate", "tertiary_backup",
+                         "deferred_decision_lane"])}
+        if decision["option"] == "freeze_gate" and rng.random() < 0.7:
+            decision["lifted_at"] = iso(at + timedelta(hours=rng.randrange(1, 120)))
+            decision["lift_reason"] = "load shifted"
+        decisions.append(decision)
+    reverts = [{"owner_route": rng.choice(routes), "reverted_at": iso(at), "reason": "handover",
+                "by": "sam"} for at in _instants(rng, weeks, 1)]
+    files = {"manual_invocations": manual, "escalation_decisions": decisions,
+             "forced_reverts": reverts}
+    for name, rows in files.items():
+        (root / f"{name}.yaml").write_text(yaml.safe_dump(rows, sort_keys=False),
+                                           encoding="utf-8")
+    return {"events": "events.csv", **{name: f"{name}.yaml" for name in files}}
+
+
 @settings(max_examples=4, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), weeks=st.integers(3, 7),
@@ -183,7 +229,7 @@ def test_generated_projects_know_nothing_after_as_of(
                        "window_start": Schedule.start(weeks - 1), "channel": "annex"})
     (project.root / "events.csv").write_text(
         "".join(_events(rng, Schedule.anchor, weeks * 7 + 7)), encoding="utf-8")
-    project.update_config(fatigue={"events": "events.csv"})
+    project.update_config(fatigue=_promote_domain(project.root, rng, weeks))
     for n, offset in enumerate(sorted(hours)):
         at = (Schedule.anchor + timedelta(hours=offset)).astimezone(UTC)
         assert_as_of_honest(project.root, at, base / f"scratch{n}")
