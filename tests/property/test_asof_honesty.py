@@ -53,11 +53,12 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _commands(at: datetime) -> list[list[str]]:
+def _commands(at: datetime, root: Path) -> list[list[str]]:
     quarter = f"{at.year}-Q{(at.month - 1) // 3 + 1}"
     previous = (at.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     commands = [
-        ["check", "--format", FORMATS, "-o", "out/check", "--no-deliver"],
+        # check resolves -o against the process's folder, not the project's: give it whole.
+        ["check", "--format", FORMATS, "-o", str(root / "out" / "check"), "--no-deliver"],
         ["promote", "--no-deliver", "--format", "json"],
         ["promote", "--effective"],
         ["readback", "--quarter", quarter, "-o", "out/readback", "--no-deliver"],
@@ -75,9 +76,9 @@ def _commands(at: datetime) -> list[list[str]]:
 def _outputs(root: Path, at: datetime) -> dict[str, str]:
     stamp = iso(at)
     seen: dict[str, str] = {}
-    for cmd in _commands(at):
+    for cmd in _commands(at, root):
         run = run_cli(["--as-of", stamp, *cmd], root)
-        seen[" ".join(cmd)] = f"exit {run.code}\n{run.out}\n{run.err}"
+        seen[" ".join(cmd).replace(str(root), "ROOT")] = f"exit {run.code}\n{run.out}\n{run.err}"
     for path in sorted((root / "out").rglob("*")):
         if path.is_file() and not path.name.endswith("manifest.json"):
             seen[str(path.relative_to(root))] = path.read_text(encoding="utf-8")
@@ -93,6 +94,7 @@ def assert_as_of_honest(project: Path, at: datetime, scratch: Path) -> None:
     for name in sorted(now):
         assert now[name] == then[name], f"{name} at {iso(at)} states a later fact"
     assert any(text.startswith("exit 0") or text.startswith("exit 1") for text in now.values())
+    assert any(name.startswith("out/check/") for name in now)
 
 
 @pytest.fixture(scope="module")
