@@ -36,10 +36,12 @@ __all__ = [
     "MANIFEST_FILE",
     "MANIFEST_KIND",
     "build_manifest",
+    "canonical",
     "command_args",
     "digest_of",
     "evidence_digest",
     "finish_manifest",
+    "input_entries",
     "input_files",
     "sha256_hex",
     "write_check_manifest",
@@ -97,7 +99,11 @@ def input_files(config: Config) -> list[tuple[str, str]]:
     return refs
 
 
-def _entries(config: Config, extra: Iterable[tuple[str, Path]] = ()) -> list[dict[str, Any]]:
+def input_entries(config: Config,
+                  extra: Iterable[tuple[str, Path]] = ()) -> list[dict[str, Any]]:
+    """The manifest's ``inputs``: every file the configuration names (folders file by file) and
+    ``extra`` files, each with its path relative to the configuration's folder, role, size and
+    SHA-256, in path order."""
     entries: dict[str, dict[str, Any]] = {}
     for role, ref in input_files(config):
         if "://" in ref and not ref.startswith("file://"):
@@ -163,7 +169,7 @@ def build_manifest(session: Session, config: Config, command: str, output: Path,
         "python_version": platform.python_version(),
         "project": _posix(os.path.relpath(config.base, output)),
         "config": config.path.name if config.path else None,
-        "inputs": _entries(config, extra_inputs),
+        "inputs": input_entries(config, extra_inputs),
         "plugins": {"loaded": sorted(str(name) for name, plugin in pm.list_name_plugin()
                                      if plugin is not None),
                     "disabled": of_session(pm, config)},

@@ -98,7 +98,7 @@ def _inside(root: Path, rel: str, what: str, *, outside: bool = False) -> Path:
 
 def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
     from ..config import load_config
-    from ..manifest import _entries
+    from ..manifest import input_entries
 
     for entry in manifest["inputs"]:
         rel = entry["path"]
@@ -115,7 +115,7 @@ def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
                              f"{entry['sha256']}")
     config = load_config(project / manifest["config"], cwd=project)
     recorded = {e["path"] for e in manifest["inputs"]}
-    for entry in _entries(config):
+    for entry in input_entries(config):
         if entry["path"] not in recorded and entry.get("sha256") is not None:
             raise _Different(f"input {entry['path']} was not part of the recorded run")
 
