@@ -116,15 +116,21 @@ def input_entries(config: Config,
             entries[_posix(ref)] = {"path": _posix(ref), "role": role, "size": None,
                                     "sha256": None}
         for file in files:
-            rel = _posix(os.path.relpath(file, config.base))
-            data = file.read_bytes()
-            entries[rel] = {"path": rel, "role": role, "size": len(data),
-                            "sha256": sha256_hex(data)}
+            entries.update(_entry(config, role, file))
     for role, file in extra:
-        rel = _posix(os.path.relpath(file, config.base))
-        data = file.read_bytes()
-        entries[rel] = {"path": rel, "role": role, "size": len(data), "sha256": sha256_hex(data)}
+        entries.update(_entry(config, role, file))
     return [entries[k] for k in sorted(entries)]
+
+
+def _entry(config: Config, role: str, file: Path) -> dict[str, dict[str, Any]]:
+    rel = _posix(os.path.relpath(file, config.base))
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        from .errors import GovgateError
+
+        raise GovgateError(f"cannot read: {exc.strerror or exc}", source=rel) from None
+    return {rel: {"path": rel, "role": role, "size": len(data), "sha256": sha256_hex(data)}}
 
 
 def command_args(name: str, options: Mapping[str, Any]) -> list[str]:
