@@ -198,11 +198,14 @@ class Project:
     def ledger_records(self, kind: str | None = None) -> list[dict[str, Any]]:
         return [r for r in self.jsonl(self.ledger) if kind is None or r["kind"] == kind]
 
-    def output_files(self) -> dict[str, bytes]:
+    def output_files(self, *, manifests: bool = True) -> dict[str, bytes]:
+        """The output folder's files; ``manifests=False`` leaves out the evidence manifests,
+        which digest the input files (so inputs equal in meaning but not in bytes differ)."""
         if not self.output.exists():
             return {}
         return {str(p.relative_to(self.output)): p.read_bytes()
-                for p in sorted(self.output.rglob("*")) if p.is_file()}
+                for p in sorted(self.output.rglob("*")) if p.is_file()
+                and (manifests or not p.name.endswith("manifest.json"))}
 
     # -- configuration --------------------------------------------------------------------
 

@@ -22,14 +22,20 @@ _KIND_ORDER = {kind: rank for rank, kind in enumerate((
 
 
 def load_inputs(config: Config, pm: pluggy.PluginManager, as_of: datetime) -> Inputs:
-    """Every input, read and validated; raises GovgateError before anything is decided."""
+    """Every input, read and validated; raises GovgateError before anything is decided.
+
+    What is returned is the as-of view (:mod:`govgate.asof`): nothing dated after ``as_of`` is
+    left in it, so no rule and no document evaluated from it can state a fact from the future.
+    """
+    from .asof import apply_as_of_view, policies_at
     from .loaders.policies import load_policies
 
     inputs = Inputs()
     inputs.put("hook", pm.hook)
     inputs.put("as_of", as_of)
-    inputs.put("policies", load_policies(config, pm.hook))
+    inputs.put("policies", policies_at(load_policies(config, pm.hook), as_of))
     pm.hook.govgate_load_inputs(config=config, inputs=inputs)
+    apply_as_of_view(inputs, as_of)
     return inputs
 
 
@@ -42,6 +48,14 @@ def evaluate(config: Config, pm: pluggy.PluginManager, as_of: datetime,
     for batch in pm.hook.govgate_evaluate(evaluation=evaluation):
         findings.extend(batch or ())
     pm.hook.govgate_modify_findings(evaluation=evaluation, findings=findings)
+    # After the waivers: only the configuration's own declaration softens a disabled family.
+    from .weakened import disabled_plugins
+    from .weakened import findings as disabled_findings
+
+    disabled = disabled_plugins(pm, config)
+    findings.extend(disabled_findings(disabled))
+    if disabled:
+        evaluation.sections["plugins"] = {"disabled": [d.to_json() for d in disabled]}
     findings.sort(key=Finding.sort_key)
     from .checks.gate import decide, floor_findings
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import pluggy
@@ -85,28 +85,3 @@ def get_plugin_manager(
     # A typo in a hookimpl name must fail loudly, not be silently ignored.
     pm.check_pending()
     return pm
-
-
-#: Built-in plugins a configured section needs: ``-p no:NAME`` (or ``no:NAME`` in the
-#: configuration's ``plugins``) may not switch off the check or pager that section asks for,
-#: or a red state would never be computed and a page never sent.
-SECTION_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("reconciliation", "reconcile"),
-    ("fatigue", "fatigue"),
-    ("fatigue", "promote"),
-    ("paging.outbox", "outbox"),
-    ("paging.webhook", "webhook"),
-)
-
-
-def require_section_plugins(pm: pluggy.PluginManager, data: Mapping[str, Any]) -> None:
-    """Refuse a run whose configuration uses a section whose built-in plugin is disabled."""
-    for key, name in SECTION_PLUGINS:
-        section, _, sub = key.partition(".")
-        value = data.get(section)
-        present = (value is not None if not sub
-                   else isinstance(value, Mapping) and value.get(sub) is not None)
-        if present and pm.is_blocked(name):
-            raise UsageError(f"plugin {name!r} is disabled, but the configuration's {key} "
-                             "needs it (a check that does not run never passes a gate)",
-                             where="-p")

@@ -152,7 +152,7 @@ def test_review_month_with_a_what_if(scenario: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "review-2026-10-backup_owner_policy_history.json", "review-2026-10-heatmap.svg",
         "review-2026-10-proposed-backup-owner-policy-1.2.0.yaml", "review-2026-10.json",
-        "review-2026-10.md"]
+        "review-2026-10.manifest.json", "review-2026-10.md"]
     text = (out / "review-2026-10.md").read_text(encoding="utf-8")
     mistakes = gfm.table_with(text, ["#", "mistake", "finding"])
     assert sorted({row[1] for row in mistakes.rows}) == [

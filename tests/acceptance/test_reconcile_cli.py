@@ -823,17 +823,25 @@ def test_schema_lists_kinds_and_prints_json(tmp_path: Path, run_cli) -> None:
     assert "no_such_kind" in unknown.err
 
 
-def test_no_reconcile_cannot_switch_off_a_configured_reconciliation(make_project,
-                                                                     sched) -> None:
-    """A red state must not pass because its check was disabled: with a ``reconciliation``
-    section, ``-p no:reconcile`` (or ``no:reconcile`` in the config's plugins) is exit 2."""
+def test_no_reconcile_disables_the_builtin(make_project, sched) -> None:
+    """Disabling the reconciliation rules runs none of them, and only the configuration itself
+    may decide that: on the command line alone it is a blocking finding (a weakened gate)."""
     project = make_project(skips={5: "maintenance", 6: "maintenance"})
     assert project.check(sched.after(6), "--no-deliver").code == 1
     run = project.check(sched.after(6), "-p", "no:reconcile", "--no-deliver")
-    assert run.code == 2
-    assert "plugin 'reconcile' is disabled" in run.err and "reconciliation" in run.err
-    project.update_config(plugins=["no:reconcile"])
-    assert project.check(sched.after(6), "--no-deliver").code == 2
+    assert run.code == 1
+    result = run.json()
+    assert [f for f in result["findings"] if f["rule"].startswith("reconcile.")] == []
+    assert "reconciliation" not in result["sections"]
+    [weak] = [f for f in result["findings"] if f["blocking"]]
+    assert (weak["rule"], weak["subject"]) == ("gate.plugin-disabled", "reconcile")
+    project.write_config({**project.config(), "disabled_plugins": [
+        {"name": "reconcile", "reason": "reconciled in the partner's pipeline this quarter"}]})
+    declared = project.check(sched.after(6), "--no-deliver")
+    assert declared.code == 0
+    [note] = [f for f in declared.json()["findings"] if f["rule"] == "gate.plugin-disabled"]
+    assert note["severity"] == "warning"
+    assert "partner's pipeline" in note["message"]
 
 
 def test_no_gate_is_refused(project, sched) -> None:

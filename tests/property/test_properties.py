@@ -143,11 +143,16 @@ def without_lines(value: Any) -> Any:
 
 
 _LOCATION = re.compile(rb"(\.(?:csv|ya?ml|json)):\d+")
+#: The documents cite their evidence manifest's digest, which covers the input files' bytes.
+_EVIDENCE = re.compile(
+    rb"((?:Evidence manifest digest: `)|(?:\"evidence_digest\": \"))[0-9a-f]{64}")
 
 
 def normalised_files(files: dict[str, bytes]) -> dict[str, bytes]:
-    """Markdown shows ``file:line`` locations; everything else must match byte for byte."""
-    return {name: (_LOCATION.sub(rb"\1:N", data) if name.endswith(".md") else data)
+    """Markdown shows ``file:line`` locations, documents cite the digest of their manifest (of
+    the input files' bytes); everything else must match byte for byte."""
+    return {name: _EVIDENCE.sub(rb"\1N", _LOCATION.sub(rb"\1:N", data)
+                                if name.endswith(".md") else data)
             for name, data in files.items() if name != "result.json"}
 
 
@@ -156,7 +161,7 @@ def run_all(project: Project, as_of: str = AS_OF) -> Outputs:
     assert run.code in (0, 1) and run.err == "", (run.code, run.err)
     readback = project.run("readback", "--as-of", as_of, "--quarter", "2026-Q4")
     assert readback.code == 0 and readback.err == "", readback.err
-    files = project.output_files()
+    files = project.output_files(manifests=False)
     return Outputs(run.code, json.loads(files["result.json"]), files,
                    project.ledger.read_bytes() if project.ledger.exists() else b"",
                    project.outbox.read_bytes() if project.outbox.exists() else b"")

@@ -142,11 +142,18 @@ def test_the_pytest_plugin_cannot_let_a_red_pass(red: Project) -> None:
         red.write_config(config)
 
 
-def test_a_disabled_check_or_pager_is_refused(red: Project) -> None:
+def test_a_disabled_check_or_pager_blocks(red: Project) -> None:
+    """Switching a rule family or a pager off on the command line never lets the gate pass: it
+    is a blocking finding (only the configuration may declare it, with a reason)."""
+    import json
+
     from govgate.cli import main
 
-    for name in ("reconcile", "outbox"):
+    for name in ("reconcile", "outbox", "fatigue", "promote"):
         out, err = io.StringIO(), io.StringIO()
-        code = main(["check", "--as-of", AT, "-p", f"no:{name}"], out=out, err=err,
-                    cwd=red.root)
-        assert code == 2 and f"plugin {name!r} is disabled" in err.getvalue()
+        code = main(["check", "--as-of", AT, "-p", f"no:{name}", "--format", "json",
+                     "--no-deliver"], out=out, err=err, cwd=red.root)
+        assert code == 1, err.getvalue()
+        blocking = [(f["rule"], f["subject"]) for f in json.loads(out.getvalue())["findings"]
+                    if f["blocking"]]
+        assert ("gate.plugin-disabled", name) in blocking

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 #: Sub-command modules, in the order ``govgate --help`` lists them.
 COMMANDS: tuple[str, ...] = (
     "check", "heatmap", "promote", "simulate", "schema", "ledger", "validate",
-    "readback", "review", "checklist", "faq", "hash", "init",
+    "readback", "review", "checklist", "faq", "hash", "init", "verify",
 )
 
 
@@ -46,11 +46,14 @@ class Session:
             from ..config import load_config
 
             self._config = load_config(self.config_path, cwd=self.cwd, options=self.options)
-            extra = [p for p in self._config.data.get("plugins", []) if p not in self.plugins]
+            from ..weakened import declared
+
+            wanted = [*self._config.data.get("plugins", []),
+                      *(f"no:{name}" for name in declared(self._config))]
+            extra = [p for p in wanted if p not in self.plugins]
             if extra and self._pm is None:
                 self.plugins = [*self.plugins, *extra]
-            from ..plugins import require_section_plugins
-
-            require_section_plugins(self.pm, self._config.data)
+            # A disabled rule family or pager is not refused here: it is a blocking finding in
+            # every output unless the configuration declares it (govgate.weakened).
             self.pm.hook.govgate_configure.call_historic(kwargs={"config": self._config})
         return self._config

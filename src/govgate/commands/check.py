@@ -84,6 +84,13 @@ def run(args: argparse.Namespace, session: Session) -> int:
             verdict = ExitCode.OK if result.passed else ExitCode.GATE_BLOCKED
             with after_decision(verdict, "the reports"):
                 write_outputs(result, evaluation, output, writers, context)
+    from ..manifest import write_check_manifest
+
+    # The evidence manifest digests the files and the ledger head as they now are.
+    with after_decision(verdict, "the evidence manifest"):
+        write_check_manifest(session, config, output, result, evaluation, reporters, always,
+                             context)
+    # Printed last: a reader that went away cannot cost the files (govgate.outcome).
     if reporters:
         session.out.write(reporters[0].render(result, context))
     pm.hook.govgate_finish(result=result, config=config)

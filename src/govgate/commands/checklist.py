@@ -34,9 +34,15 @@ def run(args: argparse.Namespace, session: Session) -> int:
     output = output_dir(args, config, session.cwd)  # checked before anything is evaluated
     items = evaluate_checklist(evaluate_at(config, session.pm, session.as_of))
     at = format_instant(session.as_of)
-    text = render_checklist(items, at)
+    from ..weakened import of_session, with_note
+
+    disabled = of_session(session.pm, config)
+    text = with_note(render_checklist(items, at), disabled)
+    data = checklist_json(items, at)
+    if disabled:
+        data["disabled_plugins"] = disabled
     write_documents(output,
-                    {"checklist.md": text, "checklist.json": to_json(checklist_json(items, at))})
+                    {"checklist.md": text, "checklist.json": to_json(data)})
     session.out.write(text)
     # Without --strict a document, not a gate: failing items are content and the exit code
     # stays 0. With --strict a failed item fails the command, as a failed check would.

@@ -27,7 +27,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
 
     config = session.config()
     output = output_dir(args, config, session.cwd)  # checked before anything is evaluated
-    text = render_faq(faq_data(evaluate_at(config, session.pm, session.as_of)))
+    from ..weakened import of_session, with_note
+
+    text = with_note(render_faq(faq_data(evaluate_at(config, session.pm, session.as_of))),
+                     of_session(session.pm, config))
     write_documents(output, {"signer-faq.md": text})
     session.out.write(text)
     return ExitCode.OK

@@ -68,11 +68,19 @@ def run(args: argparse.Namespace, session: Session) -> int:
         failed = [f for f in delivered.findings if f not in before]
     else:
         failed = []
+    from ..weakened import of_session
+
+    disabled = of_session(session.pm, config)
     if args.format == "json":
         payload = {"effective_signers": signers} if args.effective else section
+        if disabled:
+            payload = {**payload, "disabled_plugins": disabled}
         session.out.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     else:
         session.out.write(_text(section, signers, only_signers=args.effective))
+        for d in disabled:
+            session.out.write(f"weakened: built-in plugin {d['name']} not evaluated"
+                              f" ({d['reason'] or 'command line only'})\n")
     if failed:
         # A rung-2 page that did not arrive is not a success of this command (exit 4).
         raise OutputError(f"{len(failed)} page(s) not delivered; first: {failed[0].message}",

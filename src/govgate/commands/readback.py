@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", metavar="INSTANT",
                         help="window start (inclusive), with --to instead of --quarter")
     parser.add_argument("--to", dest="end", metavar="INSTANT", help="window end (exclusive)")
+    parser.add_argument("--no-deliver", action="store_true",
+                        help="write the packet, but do not record its issue in the ledger")
     from ..documents.output import add_output_option
 
     add_output_option(parser)
@@ -58,9 +60,21 @@ def opening(config: Config, session: Session, start: datetime, closed: Snapshot)
         return Snapshot(start, result, closed.evaluation)
 
 
+def snapshot_rows(closed: Snapshot) -> str | None:
+    """The canonical text of the close refresh's heat-map rows: what its snapshot hash covers."""
+    from ..fatigue.snapshot import canonical_form
+
+    history = closed.history
+    if not history:
+        return None
+    refresh = history[-1]
+    return canonical_form(refresh.at, refresh.rows)
+
+
 def run(args: argparse.Namespace, session: Session) -> int:
     from ..documents import periods
-    from ..documents.output import output_dir, relative_link, to_json, write_documents
+    from ..documents.issue import publish
+    from ..documents.output import output_dir, relative_link
     from ..documents.readback import build_readback, render_readback
     from ..documents.snapshots import evaluate_at
 
@@ -85,8 +99,16 @@ def run(args: argparse.Namespace, session: Session) -> int:
     ledger_link = (None if ledger_reference(config).startswith(PG_SCHEMES)
                    else relative_link(config.ledger_path, output))
     data = build_readback(period, opened, closed, ledger_link)
-    text = render_readback(data)
-    name = f"readback-{period.slug}"
-    write_documents(output, {f"{name}.md": text, f"{name}.json": to_json(data)})
+    from ..weakened import of_session, with_note
+
+    disabled = of_session(session.pm, config)
+    if disabled:
+        data["disabled_plugins"] = disabled
+    rows = snapshot_rows(closed)
+    if rows is not None:
+        data["fatigue"]["snapshot_canonical_form"] = rows
+    text = publish(session, config, output, command=NAME, name=f"readback-{period.slug}",
+                   data=data, markdown=with_note(render_readback(data), disabled), period=period,
+                   snapshot=closed, canonical_rows=rows, deliver=not args.no_deliver)
     session.out.write(text)
     return ExitCode.OK

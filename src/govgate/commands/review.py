@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also replay the month under this candidate backup_owner_policy "
                              "(repeatable; a path or a reference like the configuration's); "
                              "shown side by side with the policy in force")
+    parser.add_argument("--no-deliver", action="store_true",
+                        help="write the review, but do not record its issue in the ledger")
     from ..documents.output import add_output_option
 
     add_output_option(parser)
@@ -31,7 +33,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     from pathlib import Path
 
     from ..documents import periods
-    from ..documents.output import output_dir, to_json, write_documents
+    from ..documents.issue import publish
+    from ..documents.output import output_dir, to_json
     from ..documents.picture import render_svg
     from ..documents.review_flow import run_review
 
@@ -46,16 +49,21 @@ def run(args: argparse.Namespace, session: Session) -> int:
     candidates = []
     for ref in args.simulate:
         # Resolved like the configuration's references (relative to the working folder).
-        data = read_option(session, ref)
-        candidates.append((Path(urlsplit(ref).path if "://" in ref else ref).name, data))
+        raw = read_option(session, ref)
+        candidates.append((Path(urlsplit(ref).path if "://" in ref else ref).name, raw))
     config = session.config()
     output = output_dir(args, config, session.cwd)  # checked before anything is evaluated
     review = run_review(config, session.pm, period, session.as_of, candidates)
+    from ..weakened import of_session, with_note
+
+    disabled = of_session(session.pm, config)
+    markdown = with_note(review.markdown, disabled)
+    data = review.data
+    if disabled:
+        data = {**data, "disabled_plugins": disabled}
     name = f"review-{period.slug}"
     svg_name = f"{name}-heatmap.svg"
     files: dict[str, str | bytes] = {
-        f"{name}.md": review.markdown,
-        f"{name}.json": to_json(review.data),
         svg_name: render_svg(review.grid, title=f"Signer fatigue heat-map {period.label}"),
     }
     proposal = review.proposal
@@ -64,6 +72,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
             {"kind": "backup_owner_policy_history", "revisions": list(proposal.history)})
         if proposal.file_name and proposal.yaml_text:
             files[proposal.file_name] = proposal.yaml_text
-    write_documents(output, files)
-    session.out.write(review.markdown)
+    assert review.snapshot is not None
+    text = publish(session, config, output, command=NAME,
+                   name=name, data=data, markdown=markdown, period=period, snapshot=review.snapshot,
+                   files=files, deliver=not args.no_deliver,
+                   extra_inputs=[("candidate", session.cwd / ref) for ref in args.simulate])
+    session.out.write(text)
     return ExitCode.OK

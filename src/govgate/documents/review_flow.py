@@ -20,7 +20,7 @@ from .plugin import TREND_BOARD
 from .proposal import Proposal, dump_policy, propose
 from .review import build_review, month_refreshes
 from .review_render import render_review
-from .snapshots import evaluate_at
+from .snapshots import Snapshot, evaluate_at
 from .whatif import Outcome, candidate_from_bytes, outcome_of, replay_month
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ class Review:
     proposal: Proposal | None
     outcomes: tuple[Outcome, ...]
     markdown: str
+    #: The evaluation at the month's close (the evidence manifest names its inputs).
+    snapshot: Snapshot | None = None
 
 
 def run_review(config: Config, pm: pluggy.PluginManager, period: Period, as_of: datetime,
@@ -91,4 +93,4 @@ def run_review(config: Config, pm: pluggy.PluginManager, period: Period, as_of: 
     data["whatif"] = [{"label": o.label, "versions": list(o.versions), "counts": o.counts}
                       for o in outcomes]
     markdown = render_review(data, grid, proposal, outcomes, f"review-{period.slug}-heatmap.svg")
-    return Review(data, grid, proposal, tuple(outcomes), markdown)
+    return Review(data, grid, proposal, tuple(outcomes), markdown, snap)

@@ -289,11 +289,14 @@ def load_recon_inputs(config: Config, hook: pluggy.HookRelay, policies: PolicySe
     runs = load_runs(config, hook)
     jobs = load_jobs(config, hook)
     run_ids = {r.job_run_id for r in runs}
+    scheduled = {r.job_run_id: r.scheduled_at for r in runs}
     for job_id, job in jobs.items():
         if job_id not in run_ids:
             raise GovgateError(f"job folder {job_id!r} has no scheduler row (a job folder is "
                                "named by its run's job_run_id)",
                                source=job.manifest.location.path, where="/job_run_id")
+        if scheduled[job_id] > as_of:
+            continue  # not run yet at as-of: the as-of view drops it (govgate.asof)
         eps = epsilon.get(job.manifest.epsilon_policy_version)
         if eps is None:
             raise GovgateError(

@@ -1,0 +1,243 @@
+"""``govgate verify DIR``: prove runs from their evidence manifests, byte for byte.
+
+Checks, in order, and stops at the first difference (exit 1, naming it):
+
+1. the manifest's ``evidence_digest`` matches its content (the manifest was not edited);
+2. every recorded input still has its size and SHA-256, and the configuration names no input
+   the run did not read;
+3. every recorded output file in DIR still has its SHA-256;
+4. the ledger still holds the recorded head (the record at ``seq`` hashes to ``record_hash``);
+5. the command, re-run from the recorded inputs at the recorded as-of into a scratch folder
+   beside DIR (without delivery), writes byte-identical outputs and exits with the same code.
+
+A manifest that cannot be read or lacks a member is bad input (exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ExitCode, GovgateError
+
+if TYPE_CHECKING:
+    from . import Session
+
+NAME = "verify"
+HELP = ("re-run a recorded evaluation from DIR/manifest.json and check that every input and "
+        "output is byte-identical")
+
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "kind": str, "manifest_version": int, "command": dict, "as_of": str, "project": str,
+    "config": str, "inputs": list, "outputs": list, "exit_code": int, "ledger": dict,
+    "evidence_digest": str, "plugins": dict,
+}
+
+
+class _Different(Exception):
+    """The first difference found; its message is the report."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", metavar="DIR",
+                        help="an output folder (every manifest.json and NAME.manifest.json in "
+                             "it is verified) or one manifest file")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    from ..manifest import MANIFEST_KIND
+
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise GovgateError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise GovgateError(f"not a JSON manifest: {exc}", source=str(path)) from None
+    if not isinstance(data, dict):
+        raise GovgateError("expected a JSON object", source=str(path))
+    for key, kind in _REQUIRED.items():
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+            raise GovgateError(f"expected member {key!r} ({getattr(kind, '__name__', kind)})",
+                               source=str(path), where=f"/{key}")
+    if data["kind"] != MANIFEST_KIND or data["manifest_version"] != 1:
+        raise GovgateError(f"expected kind {MANIFEST_KIND} version 1", source=str(path),
+                           where="/kind")
+    command = data["command"]
+    if not isinstance(command.get("name"), str) or not all(
+            isinstance(command.get(k), list) and all(isinstance(a, str) for a in command[k])
+            for k in ("args", "plugin_args")):
+        raise GovgateError("expected name, args and plugin_args", source=str(path),
+                           where="/command")
+    for pointer in ("inputs", "outputs"):
+        for i, entry in enumerate(data[pointer]):
+            if not (isinstance(entry, dict) and isinstance(entry.get("path"), str)
+                    and (entry.get("sha256") is None or isinstance(entry.get("sha256"), str))):
+                raise GovgateError("expected an object with path and sha256", source=str(path),
+                                   where=f"/{pointer}/{i}")
+    return data
+
+
+def _sha(data: bytes) -> str:
+    from ..manifest import sha256_hex
+
+    return sha256_hex(data)
+
+
+def _inside(root: Path, rel: str, what: str, *, outside: bool = False) -> Path:
+    """``rel`` under ``root``; a recorded path may not be absolute, nor lead out of ``root``
+    unless ``outside`` (an input a project reads from beyond its folder, ``allow_outside``)."""
+    if rel.startswith("/") or (not outside and ".." in Path(rel).parts):
+        raise _Different(f"{what} {rel}: a recorded path must stay inside its folder")
+    return (root / rel).resolve()
+
+
+def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
+    from ..config import load_config
+    from ..manifest import input_entries
+
+    for entry in manifest["inputs"]:
+        rel = entry["path"]
+        if entry.get("sha256") is None:
+            raise _Different(f"input {rel} was not read from a local file (remote or missing at "
+                             "the run): it cannot be verified byte for byte")
+        path = _inside(project, rel, "input", outside=True)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise _Different(f"input {rel} is missing") from None
+        if _sha(data) != entry["sha256"]:
+            raise _Different(f"input {rel} was edited: sha256 {_sha(data)}, recorded "
+                             f"{entry['sha256']}")
+    config = load_config(project / manifest["config"], cwd=project)
+    recorded = {e["path"] for e in manifest["inputs"]}
+    for entry in input_entries(config):
+        if entry["path"] not in recorded and entry.get("sha256") is not None:
+            raise _Different(f"input {entry['path']} was not part of the recorded run")
+
+
+def _check_outputs(manifest: dict[str, Any], folder: Path) -> None:
+    for entry in manifest["outputs"]:
+        path = _inside(folder, entry["path"], "output")
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise _Different(f"output {entry['path']} is missing") from None
+        if _sha(data) != entry["sha256"]:
+            raise _Different(f"output {entry['path']} was edited: sha256 {_sha(data)}, "
+                             f"recorded {entry['sha256']}")
+
+
+def _check_ledger(manifest: dict[str, Any], project: Path) -> None:
+    from ..ledger import ZERO_HASH, Ledger
+
+    head = manifest["ledger"]
+    seq, record_hash = head.get("seq"), head.get("record_hash")
+    if not isinstance(seq, int) or not isinstance(record_hash, str):
+        raise GovgateError("expected seq and record_hash", source="manifest.json",
+                           where="/ledger")
+    path = _inside(project, str(head.get("path", "")), "ledger")
+    report = Ledger(path).verify()
+    if not report.ok:
+        raise _Different(f"ledger {head.get('path')} is broken at line "
+                         f"{report.first_bad_line}: {report.problem}")
+    if seq == 0:
+        if record_hash != ZERO_HASH:
+            raise _Different("ledger head: seq 0 must have the zero hash")
+        return
+    lines = path.read_bytes().split(b"\n") if path.exists() else []
+    if seq > report.count or _sha(lines[seq - 1]) != record_hash:
+        raise _Different(f"ledger {head.get('path')} no longer holds the recorded head: record "
+                         f"{seq} should hash to {record_hash}")
+
+
+def _rerun(manifest: dict[str, Any], project: Path, scratch: Path) -> int:
+    from ..cli import main
+
+    command = manifest["command"]
+    argv = ["--as-of", manifest["as_of"], "-c", str(project / manifest["config"])]
+    for plugin in command["plugin_args"]:
+        argv += ["-p", plugin]
+    argv += [command["name"], *command["args"], "-o", str(scratch)]
+    if command["name"] in ("check", "readback", "review"):
+        argv.append("--no-deliver")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, out=out, err=err, cwd=project)
+    if code in (ExitCode.USAGE_ERROR, ExitCode.INTERNAL_ERROR):
+        raise _Different(f"the re-run failed (exit {int(code)}): {err.getvalue().strip()}")
+    return int(code)
+
+
+def _compare(manifest: dict[str, Any], scratch: Path, code: int) -> None:
+    if code != manifest["exit_code"]:
+        raise _Different(f"the re-run exits {code}, recorded {manifest['exit_code']}")
+    for entry in manifest["outputs"]:
+        name = entry["path"]
+        try:
+            data = (_inside(scratch, name, "output")).read_bytes()
+        except OSError:
+            raise _Different(f"output {name} is not produced by the re-run") from None
+        if _sha(data) != entry["sha256"]:
+            raise _Different(f"output {name} differs on re-run: sha256 {_sha(data)}, "
+                             f"recorded {entry['sha256']}")
+
+
+def manifests_in(target: Path) -> list[Path]:
+    """``target`` itself when it is a file, else every manifest in the folder: ``manifest.json``
+    of ``govgate check`` and ``NAME.manifest.json`` of each document."""
+    from ..manifest import MANIFEST_FILE
+
+    if target.is_file():
+        return [target]
+    if not target.is_dir():
+        raise GovgateError("no such folder or manifest file", source=str(target))
+    found = sorted(p for p in target.iterdir()
+                   if p.name == MANIFEST_FILE or p.name.endswith("." + MANIFEST_FILE))
+    if not found:
+        raise GovgateError(f"no {MANIFEST_FILE} (nor NAME.{MANIFEST_FILE}) in this folder",
+                           source=str(target))
+    return found
+
+
+def verify(path: Path) -> str:
+    """Run every check of one manifest; return the success line, raise :class:`_Different`."""
+    from ..manifest import evidence_digest
+
+    folder = path.parent
+    manifest = _load(path)
+    if evidence_digest(manifest) != manifest["evidence_digest"]:
+        raise _Different("manifest.json was edited: its evidence_digest does not match its "
+                         "content")
+    project = (folder / manifest["project"]).resolve()
+    _check_inputs(manifest, project)
+    _check_outputs(manifest, folder)
+    _check_ledger(manifest, project)
+    # Beside DIR, so that links from the outputs to the ledger come out the same.
+    scratch = Path(tempfile.mkdtemp(prefix=".govgate-verify-", dir=folder.resolve().parent))
+    try:
+        _compare(manifest, scratch, _rerun(manifest, project, scratch))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    n = len(manifest["outputs"])
+    return (f"verified {path.name}: {len(manifest['inputs'])} inputs unchanged, {n} outputs "
+            f"byte-identical on re-run at {manifest['as_of']}, ledger head "
+            f"{manifest['ledger']['seq']} intact")
+
+
+def run(args: argparse.Namespace, session: Session) -> int:
+    paths = manifests_in(session.cwd / args.dir)
+    # Every manifest is read before anything is re-run: a malformed one is exit 2 up front.
+    for path in paths:
+        _load(path)
+    for path in paths:
+        try:
+            line = verify(path)
+        except _Different as exc:
+            session.out.write(f"verify FAILED: {path.name}: {exc}\n")
+            return ExitCode.GATE_BLOCKED
+        session.out.write(line + "\n")
+    return ExitCode.OK
