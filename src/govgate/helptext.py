@@ -24,6 +24,10 @@ exit codes:
   2  bad input or usage: a file is missing, malformed or fails its schema; nothing
      was decided, and a gate that cannot decide never passes
   3  internal error in govgate or a plugin (set GOVGATE_DEBUG=1 for the traceback)
+  4  the gate passed, but an output did not arrive (stdout closed early, a report,
+     the ledger or a page): never a pass; a blocked gate stays 1
+  130  interrupted (Ctrl-C); every file is whole or absent
+  143  terminated (SIGTERM); every file is whole or absent
 
 `govgate COMMAND --help` describes one command. Documentation: README.md and docs/
 in the govgate repository (docs/outputs.md lists every output and where it appears)."""
