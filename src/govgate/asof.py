@@ -35,9 +35,19 @@ def _known(rows: Iterable[T], at: datetime, attr: str) -> tuple[T, ...]:
 
 
 def policies_at(policies: PolicySet, at: datetime) -> PolicySet:
-    """The policy documents approved at or before ``at`` (one without a date always counts)."""
-    return dataclasses.replace(policies, docs=tuple(
-        d for d in policies.docs if d.approved_dt_utc is None or d.approved_dt_utc <= at))
+    """The policy documents approved at or before ``at`` (one without a date always counts).
+
+    An epsilon policy approved after ``at`` was a draft at ``at``: a job manifest may already
+    name its version, and that run is then undecided (a failing run, recon.provenance), exactly
+    as for a draft, with no word of the later approval; it is not "missing from the folder".
+    """
+    docs = []
+    for d in policies.docs:
+        if d.approved_dt_utc is None or d.approved_dt_utc <= at:
+            docs.append(d)
+        elif d.kind == "epsilon_policy":
+            docs.append(dataclasses.replace(d, approved_dt_utc=None))
+    return dataclasses.replace(policies, docs=tuple(docs))
 
 
 def _recon_at(recon: Any, at: datetime) -> Any:

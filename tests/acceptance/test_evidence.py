@@ -212,7 +212,7 @@ def test_a_disabled_rule_family_blocks_unless_declared(demo: Path, name: str) ->
     result = run.json()
     [finding] = [f for f in result["findings"] if f["rule"] == "gate.plugin-disabled"]
     assert (finding["subject"], finding["blocking"]) == (name, True)
-    assert f"gate.plugin-disabled | {name}" in (demo / "out" / "summary.md").read_text()
+    assert f"`gate.plugin-disabled`<br>{name}" in (demo / "out" / "summary.md").read_text()
     manifest = json.loads((demo / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert [d["name"] for d in manifest["plugins"]["disabled"]] == [name]
     assert name not in manifest["plugins"]["loaded"]
