@@ -107,8 +107,12 @@ def input_entries(config: Config,
     entries: dict[str, dict[str, Any]] = {}
     for role, ref in input_files(config):
         if "://" in ref and not ref.startswith("file://"):
-            # Not a file govgate can re-read byte for byte: named, not digested.
-            entries[ref] = {"path": ref, "role": role, "size": None, "sha256": None}
+            # Not a file govgate can re-read byte for byte: named (as every output names a
+            # source: no query string, no user-info), not digested.
+            from .sources.names import source_name
+
+            shown = source_name(ref)
+            entries[shown] = {"path": shown, "role": role, "size": None, "sha256": None}
             continue
         target = config.base / ref.removeprefix("file://")
         files = _walk(target)
@@ -141,7 +145,12 @@ def command_args(name: str, options: Mapping[str, Any]) -> list[str]:
         if value is None or value == []:
             continue
         for item in value if isinstance(value, list) else [value]:
-            args += [flag, str(item)]
+            text = str(item)
+            if "://" in text:  # a reference (--events, --simulate): never its secrets
+                from .sources.names import source_name
+
+                text = source_name(text)
+            args += [flag, text]
     return args
 
 

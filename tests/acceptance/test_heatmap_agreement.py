@@ -74,7 +74,8 @@ def test_heatmap_check_and_readback_agree(demo: Path, instant: str) -> None:
     start = format_instant(datetime(2026, 10, 1, tzinfo=UTC))
     cli(demo, "readback", "--from", start, "--to", "2027-01-01T00:00:00Z", "--as-of", instant,
         "-o", "rb")
-    (readback_file,) = (demo / "rb").glob("readback-*.json")
+    (readback_file,) = [p for p in (demo / "rb").glob("readback-*.json")
+                        if not p.name.endswith(".manifest.json")]
     readback = json.loads(readback_file.read_text(encoding="utf-8"))["fatigue"]
 
     assert shown["as_of"] == fatigue["refresh"] == readback["heatmap_refresh"] == refresh_of(

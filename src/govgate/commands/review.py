@@ -76,6 +76,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     text = publish(session, config, output, command=NAME,
                    name=name, data=data, markdown=markdown, period=period, snapshot=review.snapshot,
                    files=files, deliver=not args.no_deliver,
-                   extra_inputs=[("candidate", session.cwd / ref) for ref in args.simulate])
+                   # A candidate read from a URL is named in the command, not re-read.
+                   extra_inputs=[("candidate", session.cwd / ref) for ref in args.simulate
+                                 if "://" not in ref])
     session.out.write(text)
     return ExitCode.OK
