@@ -41,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the configuration's fatigue.events; required without a configuration)",
     )
     parser.add_argument(
+        "--engine",
+        metavar="NAME",
+        help="heat-map engine: python (default), duckdb (pip install 'govgate[duckdb]'), "
+        "postgresql (push-down, the default for postgresql:// events), or a plugin's "
+        "(default: the configuration's fatigue.engine)",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "json", "csv"),
         default="text",
@@ -114,6 +121,18 @@ def render_text(refresh: Refresh) -> str:
 def _load(args: argparse.Namespace, session: Session) -> EventLog:
     from ..fatigue.events import load_events
 
+    engine = getattr(args, "engine", None)
+    if args.events is not None and engine not in (None, "python"):
+        # Another engine: through the hook (the plugin manager costs start-up time, so only
+        # then).
+        from ..engines import check_engine, load_with_engines
+
+        log = load_with_engines(session.pm.hook, str(args.events),
+                                path=session.cwd / args.events,
+                                engine=check_engine(engine, "--engine"),
+                                refresh_anchor=session.as_of, pending=False)
+        assert log is not None  # a file is always taken, or refused
+        return log
     if args.events is not None:
         return load_events(session.cwd / args.events, refresh_anchor=session.as_of,
                            source=str(args.events), pending=False)
@@ -132,11 +151,13 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
             where="--events",
         )
     from ..checks.fatigue import load_event_log
+    from ..engines import check_engine
     from ..evaluation import Inputs
 
     inputs = Inputs()
     inputs.put("hook", session.pm.hook)
-    return load_event_log(config, inputs, str(ref))
+    return load_event_log(config, inputs, str(ref),
+                          engine=check_engine(engine, "--engine"))
 
 
 def _classifier(session: Session) -> Classifier:

@@ -51,7 +51,7 @@ _ROWS = """
 CREATE TEMP TABLE r AS
 WITH e AS (
   SELECT id, s, route, w, oc, ak IS NOT NULL AS answered,
-         CASE WHEN sl IS NULL THEN map_extract(%(defaults)s, route)[1]
+         CASE WHEN sl IS NULL THEN (CASE route %(defaults)s END)
               WHEN regexp_full_match(sl, '%(sla)s')
               THEN CAST(CAST(sl AS DECIMAL(5,2)) * 100 AS INTEGER) END AS sla_c,
          CASE WHEN regexp_full_match(rq, '%(ts)s')
@@ -194,8 +194,7 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
         origin_us = (origin - _EPOCH) // timedelta(microseconds=1) + _SHIFT_US
         routes = sorted(default_sla)
         values = {
-            "defaults": "MAP {" + ", ".join(f"{_quote(r)}: {default_sla[r]}" for r in routes)
-                        + "}",
+            "defaults": " ".join(f"WHEN {_quote(r)} THEN {default_sla[r]}" for r in routes),
             "routes": ", ".join(_quote(r) for r in routes),
             "sla": _SLA, "ts": _TIMESTAMP, "ascii": _PRINTABLE_ASCII,
             "shift": _SHIFT_US,
