@@ -16,7 +16,8 @@ HUGEINT; Python puts them together at 24 decimals and does the averages' NUMERIC
 Bad rows. Timestamps, SLAs and identifiers are read as text and accepted only in the forms the
 Python loader surely reads the same way (ISO 8601 / PostgreSQL output with an offset, SLAs
 like ``0.5`` or ``24.00``, printable ASCII ids; signer and cert window ids are checked in
-Python). A CSV with any other row, or one DuckDB cannot parse, is read by the Python scanner
+Python; a value holding a double quote, or a blank line, leaves the CSV's reading to Python).
+A CSV with any other row, or one DuckDB cannot parse, is read by the Python scanner
 instead: the result is the same, and a bad row is named by its line as always. A Parquet file
 has no such fallback: its first bad row is explained (or refused) by its row number.
 """
@@ -38,6 +39,7 @@ NAME = "duckdb"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DAY_US = 86_400_000_000
+_MARGIN = timedelta(days=2)
 #: Microseconds from 0001-01-01 to 1970-01-01: instants since year 1 are never negative, so
 #: DuckDB's integer division (which truncates) rounds them down.
 _SHIFT_US = 62_135_596_800_000_000
@@ -62,7 +64,8 @@ WITH e AS (
 ), f AS (
   SELECT *, rq_us + %(shift)d AS r, ak_us + %(shift)d AS a,
          COALESCE(rq_us BETWEEN %(lo)d AND %(hi)d
-           AND regexp_full_match(id, '%(ascii)s') AND s IS NOT NULL AND s <> ''
+           AND regexp_full_match(id, '%(ascii)s') %(csv_only)s
+           AND s IS NOT NULL AND s <> ''
            AND (w IS NULL OR w <> '')
            AND route IN (%(routes)s)
            AND (NOT answered OR (ak_us BETWEEN %(lo)d AND %(hi)d AND ak_us >= rq_us
@@ -197,9 +200,11 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
             "defaults": " ".join(f"WHEN {_quote(r)} THEN {default_sla[r]}" for r in routes),
             "routes": ", ".join(_quote(r) for r in routes),
             "sla": _SLA, "ts": _TIMESTAMP, "ascii": _PRINTABLE_ASCII,
+            "csv_only": "" if parquet else """AND NOT contains(id, '"')""",
             "shift": _SHIFT_US,
-            "lo": (FIRST_INSTANT - _EPOCH) // timedelta(microseconds=1),
-            "hi": (LAST_INSTANT - _EPOCH) // timedelta(microseconds=1),
+            # Two days inside the loader's limits: a row near them is left to Python.
+            "lo": (FIRST_INSTANT + _MARGIN - _EPOCH) // timedelta(microseconds=1),
+            "hi": (LAST_INSTANT - _MARGIN - _EPOCH) // timedelta(microseconds=1),
             "off": origin_us % _DAY_US, "oday": origin_us // _DAY_US, "origin": origin_us,
         }  # fmt: skip
         con.execute(f"CREATE TEMP VIEW src AS {source}")
@@ -211,7 +216,7 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
             if parquet:
                 _explain_parquet(con, ref, origin, default_sla, bool(bad))
             raise _StepAside
-        cells, window_days = _cells(con.execute(_CELLS).fetchall())
+        cells, window_days = _cells(con.execute(_CELLS).fetchall(), ref, parquet)
         late = _late(con.execute(_LATE).fetchall()) if pending else None
         return Reduction(origin, total, cells, window_days, late)
     finally:
@@ -229,6 +234,8 @@ def _csv_source(path: Path, ref: str) -> tuple[str, str | None]:
     from ..fatigue.rows import COLUMNS, DERIVED_COLUMNS
 
     records = CsvRecords(path, ref)
+    if _has_blank_line(path):
+        raise _StepAside  # DuckDB skips blank lines; the Python loader refuses them
     header = list(records.header)
     if any(name in header for name in DERIVED_COLUMNS):
         raise _StepAside  # the Python loader checks the generated columns row by row
@@ -240,6 +247,19 @@ def _csv_source(path: Path, ref: str) -> tuple[str, str | None]:
               f"escape = '\"', columns = {{{columns}}}, auto_detect = false, "
               "allow_quoted_nulls = false, strict_mode = true, null_padding = false)")
     return _select(picked, reader), first_request
+
+
+def _has_blank_line(path: Path) -> bool:
+    """Whether the file has an empty line (or one of only ``\\r``) anywhere (also inside a quoted
+    value, where it is fine: the Python loader then reads the file, with the same result)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            data = tail + block
+            if b"\n\n" in data or b"\n\r\n" in data:
+                return True
+            tail = data[-2:]
+    return False
 
 
 def _parquet_source(con: Any, path: Path, ref: str) -> tuple[str, str | None]:
@@ -289,7 +309,8 @@ def _explain_parquet(con: Any, ref: str, origin: datetime, default_sla: Mapping[
                        source=ref, where=f"row {number}")
 
 
-def _cells(rows: list[tuple[Any, ...]]) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]]]:
+def _cells(rows: list[tuple[Any, ...]], ref: str,
+           parquet: bool) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]]]:
     from collections import defaultdict
 
     from ..fatigue.cells import DAY_SPAN, PENDING_FLAG
@@ -299,8 +320,13 @@ def _cells(rows: list[tuple[Any, ...]]) -> tuple[dict[str, Any], dict[str, dict[
     window_days: dict[str, dict[str, set[int]]] = {}
     half_flag = PENDING_FLAG // 2
     for signer, window, key, n, latency, breaches, s16, s20, s24, r12, r16, r20, r24 in rows:
-        if not signer.isprintable() or (window is not None and not window.isprintable()):
-            raise _StepAside
+        for column, value in (("signer_id", signer), ("cert_window_id", window)):
+            if value is None or (value.isprintable() and (parquet or '"' not in value)):
+                continue
+            if not parquet:
+                raise _StepAside
+            raise GovgateError(f"{column} {value!r} contains a control character: identifiers "
+                               "must be printable text", source=ref, where=f"column {column}")
         mine = cells.get(signer)
         if mine is None:
             mine = cells[signer] = defaultdict(int)

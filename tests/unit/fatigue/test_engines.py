@@ -18,7 +18,15 @@ from typing import Any
 
 import pytest
 from tests.unit.fatigue.engine_checks import assert_same_everything, need_duckdb, reduced
-from tests.unit.fatigue.factories import AS_OF, HEADER, SLA, Event, random_events, write_csv
+from tests.unit.fatigue.factories import (
+    AS_OF,
+    HEADER,
+    SLA,
+    Event,
+    csv_text,
+    random_events,
+    write_csv,
+)
 
 from govgate.cli import main
 from govgate.engines import load_with_engines
@@ -142,6 +150,33 @@ def test_rows_duckdb_cannot_vouch_for_are_read_by_python(
     else:
         assert isinstance(ours, EventLog)
         assert_same_everything(ours, expected, AS_OF)
+
+
+_NOISE = ['"', ",", "\n", "\r", " ", "\t", "Z", "T", "+", "-", ":", ".", "0", "9", "\x00", "é",
+          '""', ",,", "\\", "E", "_", "2026", "+05:30", "24:00", "\n\n"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_damaged_export_gives_the_python_result_or_error(tmp_path: Path, seed: int) -> None:
+    # Whatever the damage, DuckDB never accepts what the Python loader refuses nor reads a
+    # value differently: the same reduction, or the same message naming the same row.
+    rng = random.Random(seed)
+    text = csv_text(random_events(random.Random(1), 30))
+    for _ in range(rng.choice([1, 1, 2, 3])):
+        pos = rng.randrange(len(text))
+        op = rng.random()
+        cut = pos + (rng.randrange(1, 4) if op < 0.3 else 1 if op < 0.6 else 0)
+        text = text[:pos] + ("" if op < 0.3 else rng.choice(_NOISE)) + text[cut:]
+    path = tmp_path / "e.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+
+    def outcome(load: Any) -> object:
+        try:
+            return reduced(load())
+        except GovgateError as exc:
+            return str(exc)
+
+    assert outcome(lambda: duck(path)) == outcome(lambda: python(path))
 
 
 def test_generated_columns_and_json_are_read_by_python(tmp_path: Path) -> None:
