@@ -49,10 +49,9 @@ _SLA = r"^\d{1,3}(\.\d{1,2})?$"
 _PRINTABLE_ASCII = r"^[ -~]+$"
 
 # The rows as text (``src``: id, s, route, w, rq, ak, oc, sl) -> exact integers per row.
-_ROWS = """
-CREATE TEMP TABLE r AS
+_PER_ROW = """
 WITH e AS (
-  SELECT id, s, route, w, oc, ak IS NOT NULL AS answered,
+  SELECT rn, id, s, route, w, oc, ak IS NOT NULL AS answered,
          CASE WHEN sl IS NULL THEN (CASE route %(defaults)s END)
               WHEN regexp_full_match(sl, '%(sla)s')
               THEN CAST(CAST(sl AS DECIMAL(5,2)) * 100 AS INTEGER) END AS sla_c,
@@ -92,40 +91,39 @@ WITH e AS (
          CASE WHEN sla_c < 100 THEN -1 ELSE 0 END AS w2,
          CASE WHEN sla_c < 100 THEN sla_c * 100 ELSE sla_c // 100 END AS f2
   FROM g
+), k AS (
+  SELECT *, CASE WHEN centi IS NOT NULL
+                 THEN GREATEST(16 - 4 * (w1 - w2 - CASE WHEN f1 <= f2 THEN 1 ELSE 0 END), 2)
+            END AS rscale
+  FROM h
+), rows AS (
+  SELECT rn, id, s, route, w, ok, sla_c, centi, key, day, rscale,
+         ok AND (oc IS NULL OR (answered AND centi >= sla_c)) AS late,
+         r - %(origin)d AS rq_o, CASE WHEN oc IS NULL THEN NULL ELSE a - %(origin)d END AS ak_o,
+         (2 * CAST(centi AS HUGEINT) * CASE rscale WHEN 12 THEN 1000000000000::HUGEINT
+              WHEN 16 THEN 10000000000000000::HUGEINT
+              WHEN 20 THEN 100000000000000000000::HUGEINT
+              WHEN 24 THEN 1000000000000000000000000::HUGEINT END + sla_c) // (2 * sla_c)
+           AS ratio
+  FROM k
 )
-SELECT id, s, route, w, ok, oc IS NULL AS n, answered, sla_c, centi, key, day,
-       r - %(origin)d AS rq_o, CASE WHEN oc IS NULL THEN NULL ELSE a - %(origin)d END AS ak_o,
-       rscale,
-       (2 * CAST(centi AS HUGEINT) * CASE rscale WHEN 12 THEN 1000000000000::HUGEINT
-            WHEN 16 THEN 10000000000000000::HUGEINT WHEN 20 THEN 100000000000000000000::HUGEINT
-            WHEN 24 THEN 1000000000000000000000000::HUGEINT END + sla_c) // (2 * sla_c) AS ratio
-FROM (SELECT *, GREATEST(16 - 4 * (w1 - w2 - CASE WHEN f1 <= f2 THEN 1 ELSE 0 END), 2)
-                AS rscale FROM h)
 """
 
-_CHECK = """
-SELECT COUNT(*), COUNT(*) FILTER (WHERE NOT ok),
-       COUNT(*) FILTER (WHERE ok AND centi IS NOT NULL AND rscale NOT IN (12, 16, 20, 24)),
-       COUNT(DISTINCT id)
-FROM r
+# Grouped by the ratio's scale too: a group's rows were all rounded at the same scale, so one
+# sum of the rounded ratios per group is exact (NULL scale: no answer, no ratio).
+_CELLS = _PER_ROW + """
+SELECT s, w, key, rscale, COUNT(*), COALESCE(SUM(centi), 0),
+       COUNT(*) FILTER (WHERE centi > sla_c), COALESCE(SUM(ratio), 0),
+       COUNT(*) FILTER (WHERE NOT ok)
+FROM rows GROUP BY s, w, key, rscale
 """
 
-_CELLS = """
-SELECT s, w, key, COUNT(*), COALESCE(SUM(centi), 0),
-       COUNT(*) FILTER (WHERE centi > sla_c),
-       COUNT(*) FILTER (WHERE centi IS NOT NULL AND rscale = 16),
-       COUNT(*) FILTER (WHERE centi IS NOT NULL AND rscale = 20),
-       COUNT(*) FILTER (WHERE centi IS NOT NULL AND rscale = 24),
-       COALESCE(SUM(ratio) FILTER (WHERE rscale = 12), 0),
-       COALESCE(SUM(ratio) FILTER (WHERE rscale = 16), 0),
-       COALESCE(SUM(ratio) FILTER (WHERE rscale = 20), 0),
-       COALESCE(SUM(ratio) FILTER (WHERE rscale = 24), 0)
-FROM r GROUP BY s, w, key
-"""
+# Duplicate ids, by their 64-bit hashes: equal hashes of different ids only send the file to
+# the Python loader, which compares the strings.
+_DUPLICATES = "SELECT COUNT(*) - COUNT(DISTINCT hash(id)) FROM src"
 
-_LATE = """
-SELECT id, s, route, w, rq_o, ak_o, sla_c FROM r
-WHERE n OR (answered AND centi >= sla_c)
+_LATE = _PER_ROW + """
+SELECT id, s, route, w, rq_o, ak_o, sla_c FROM rows WHERE late ORDER BY id
 """
 
 
@@ -208,17 +206,17 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
             "off": origin_us % _DAY_US, "oday": origin_us // _DAY_US, "origin": origin_us,
         }  # fmt: skip
         con.execute(f"CREATE TEMP VIEW src AS {source}")
-        con.execute(_ROWS % values)
-        total, bad, odd, distinct = con.execute(_CHECK).fetchone() or (0, 0, 0, 0)
-        if odd:  # pragma: no cover - the scale arithmetic above has a hole
-            raise AssertionError("a latency/SLA ratio came out at an unexpected scale")
-        if bad or distinct != total:
+        cells: dict[str, dict[int, int]] = {}
+        window_days: dict[str, dict[str, set[int]]] = {}
+        total, bad = _collect(con.execute(_CELLS % values).fetchall(), cells, window_days, ref,
+                              parquet)
+        duplicates = 0 if bad else (con.execute(_DUPLICATES).fetchone() or (0,))[0]
+        if bad or duplicates:
             if parquet:
-                _explain_parquet(con, ref, origin, default_sla, bool(bad))
+                _explain_parquet(con, ref, origin, default_sla, bool(bad), values)
             raise _StepAside
-        cells, window_days = _cells(con.execute(_CELLS).fetchall(), ref, parquet)
-        late = _late(con.execute(_LATE).fetchall()) if pending else None
-        return Reduction(origin, total, cells, window_days, late)
+        late = _late(con.execute(_LATE % values).fetchall()) if pending else None
+        return Reduction(origin, total, dict(cells), window_days, late)
     finally:
         con.close()
 
@@ -252,44 +250,45 @@ def _csv_source(path: Path, ref: str) -> tuple[str, str | None]:
 def _has_blank_line(path: Path) -> bool:
     """Whether the file has an empty line (or one of only ``\\r``) anywhere (also inside a quoted
     value, where it is fine: the Python loader then reads the file, with the same result)."""
-    tail = b""
+    import mmap
+
     with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            data = tail + block
-            if b"\n\n" in data or b"\n\r\n" in data:
-                return True
-            tail = data[-2:]
-    return False
+        if path.stat().st_size == 0:
+            return False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0
 
 
 def _parquet_source(con: Any, path: Path, ref: str) -> tuple[str, str | None]:
     from ..fatigue.rows import COLUMNS, DERIVED_COLUMNS, check_header
 
-    reader = f"read_parquet({_quote(str(path))})"
-    header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    plain = f"read_parquet({_quote(str(path))})"
+    header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {plain}").fetchall()]
+    reader = f"read_parquet({_quote(str(path))}, file_row_number = true)"
     check_header(header, ref, lambda name: f"column {name}" if name else "columns")
     if any(name in header for name in DERIVED_COLUMNS):
         raise GovgateError("the duckdb engine reads the 8 input columns of signer_ack_event; "
                            "leave out ack_latency_hours and breached", source=ref)
     picked = [f"CAST({_ident(name)} AS VARCHAR)" if name in header else "NULL"
               for name in COLUMNS]
-    query = _select(picked, reader)
-    first = con.execute(f"{query} LIMIT 1").fetchone()
-    return query, (first[4] if first else None)
+    query = _select(picked, reader, "file_row_number + 1")
+    first = con.execute(f"{query} WHERE file_row_number = 0").fetchone()
+    return query, (first[5] if first else None)
 
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _select(picked: list[str], reader: str) -> str:
+def _select(picked: list[str], reader: str, row_number: str = "NULL") -> str:
     names = ("id", "s", "route", "w", "rq", "ak", "oc", "sl")
-    return "SELECT " + ", ".join(f"{p} AS {n}" for p, n in zip(picked, names, strict=True)) + \
-        f" FROM {reader}"
+    return (f"SELECT {row_number} AS rn, "
+            + ", ".join(f"{p} AS {n}" for p, n in zip(picked, names, strict=True))
+            + f" FROM {reader}")
 
 
 def _explain_parquet(con: Any, ref: str, origin: datetime, default_sla: Mapping[str, int],
-                     bad: bool) -> None:
+                     bad: bool, values: Mapping[str, object]) -> None:
     """Name the first bad row of a Parquet file (1-based, in file order) and stop."""
     from ..fatigue.validate import RowDiagnosis
 
@@ -298,10 +297,10 @@ def _explain_parquet(con: Any, ref: str, origin: datetime, default_sla: Mapping[
                                 "ORDER BY id LIMIT 1").fetchone()
         raise GovgateError(f"duplicate ack_event_id {duplicate[0] if duplicate else '?'!r}",
                            source=ref, where="column ack_event_id")
-    numbered = con.execute("SELECT * FROM (SELECT row_number() OVER () AS n, r.ok FROM r) "
-                           "WHERE NOT ok ORDER BY n LIMIT 1").fetchone()
-    number = int(numbered[0]) if numbered else 0
-    row = con.execute(f"SELECT * FROM src LIMIT 1 OFFSET {max(number - 1, 0)}").fetchone()
+    numbered = con.execute(_PER_ROW % values + "SELECT min(rn) FROM rows WHERE NOT ok").fetchone()
+    number = int(numbered[0]) if numbered and numbered[0] is not None else 0
+    row = con.execute("SELECT id, s, route, w, rq, ak, oc, sl FROM src WHERE rn = ?",
+                      [number]).fetchone()
     fields = ["" if value is None else str(value) for value in (row or ())]
     RowDiagnosis(ref, number, origin, dict(default_sla)).explain(fields)
     raise GovgateError("a value is not in a form the duckdb engine reads (timestamps as ISO "
@@ -309,34 +308,57 @@ def _explain_parquet(con: Any, ref: str, origin: datetime, default_sla: Mapping[
                        source=ref, where=f"row {number}")
 
 
-def _cells(rows: list[tuple[Any, ...]], ref: str,
-           parquet: bool) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]]]:
+def _collect(rows: list[tuple[Any, ...]], cells: dict[str, Any],
+             window_days: dict[str, dict[str, set[int]]], ref: str,
+             parquet: bool) -> tuple[int, int]:
+    """Fold the cells query's rows into cells and request days per cert window.
+
+    :returns: ``(rows read, bad rows)``.
+    """
     from collections import defaultdict
 
-    from ..fatigue.cells import DAY_SPAN, PENDING_FLAG
+    from ..fatigue.cells import DAY_SPAN, PENDING_FLAG, SUM_SCALE16, SUM_SCALE20, SUM_SCALE24
     from ..fatigue.reduction import cell_sums
 
-    cells: dict[str, defaultdict[int, int]] = {}
-    window_days: dict[str, dict[str, set[int]]] = {}
     half_flag = PENDING_FLAG // 2
-    for signer, window, key, n, latency, breaches, s16, s20, s24, r12, r16, r20, r24 in rows:
-        for column, value in (("signer_id", signer), ("cert_window_id", window)):
-            if value is None or (value.isprintable() and (parquet or '"' not in value)):
-                continue
-            if not parquet:
-                raise _StepAside
-            raise GovgateError(f"{column} {value!r} contains a control character: identifiers "
-                               "must be printable text", source=ref, where=f"column {column}")
+    total = bad = 0
+    checked: set[str] = set()
+    shift = {None: 0, 12: 12, 16: 8, 20: 4, 24: 0}  # from the group's scale to 24 digits
+    fields = {16: SUM_SCALE16, 20: SUM_SCALE20, 24: SUM_SCALE24}
+    for signer, window, key, rscale, n, latency, breaches, ratio, bad_n in rows:
+        total += n
+        bad += bad_n
+        if bad:
+            continue
+        if signer not in checked or (window is not None and window not in checked):
+            _check_ids(signer, window, ref, parquet)
+            checked.update((signer, window or signer))
+        if rscale not in shift:  # pragma: no cover - the scale arithmetic above has a hole
+            raise AssertionError(f"a latency/SLA ratio came out at scale {rscale}")
         mine = cells.get(signer)
         if mine is None:
             mine = cells[signer] = defaultdict(int)
             window_days[signer] = {}
-        ratio = ((int(r12) * 10**4 + int(r16)) * 10**4 + int(r20)) * 10**4 + int(r24)
-        mine[key] += cell_sums(n, int(latency), breaches, s16, s20, s24, ratio)
+        sums = cell_sums(n, int(latency), breaches, ratio_sum24=int(ratio) * 10 ** shift[rscale])
+        if rscale in fields:
+            sums += n << fields[rscale]
+        mine[key] += sums
         if window is not None:
             day = (key - PENDING_FLAG if key >= half_flag else key) // DAY_SPAN
             window_days[signer].setdefault(window, set()).add(day)
-    return dict(cells), window_days
+    return total, bad
+
+
+def _check_ids(signer: str, window: str | None, ref: str, parquet: bool) -> None:
+    """Signer and cert window ids must be printable; in a CSV, a double quote in one leaves
+    the file to the Python loader's CSV reader."""
+    for column, value in (("signer_id", signer), ("cert_window_id", window)):
+        if value is None or (value.isprintable() and (parquet or '"' not in value)):
+            continue
+        if not parquet:
+            raise _StepAside
+        raise GovgateError(f"{column} {value!r} contains a control character: identifiers "
+                           "must be printable text", source=ref, where=f"column {column}")
 
 
 def _late(rows: list[tuple[Any, ...]]) -> Any:
