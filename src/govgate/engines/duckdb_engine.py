@@ -16,7 +16,8 @@ HUGEINT; Python puts them together at 24 decimals and does the averages' NUMERIC
 Bad rows. Timestamps, SLAs and identifiers are read as text and accepted only in the forms the
 Python loader surely reads the same way (ISO 8601 / PostgreSQL output with an offset, SLAs
 like ``0.5`` or ``24.00``, printable ASCII ids; signer and cert window ids are checked in
-Python; a value holding a double quote, or a blank line, leaves the CSV's reading to Python).
+Python; a value holding a double quote, a blank line or a record over several lines leaves
+the CSV's reading to Python).
 A CSV with any other row, or one DuckDB cannot parse, is read by the Python scanner
 instead: the result is the same, and a bad row is named by its line as always. A Parquet file
 has no such fallback: its first bad row is explained (or refused) by its row number.
@@ -211,6 +212,10 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
         total, bad = _collect(con.execute(_CELLS % values).fetchall(), cells, window_days, ref,
                               parquet)
         duplicates = 0 if bad else (con.execute(_DUPLICATES).fetchone() or (0,))[0]
+        if not parquet and _line_count(path) != total + 1:
+            # A blank line (DuckDB skips it, the Python loader refuses it) or a value over
+            # several lines (never valid here): the Python loader names the line.
+            raise _StepAside
         if bad or duplicates:
             if parquet:
                 _explain_parquet(con, ref, origin, default_sla, bool(bad), values)
@@ -232,8 +237,6 @@ def _csv_source(path: Path, ref: str) -> tuple[str, str | None]:
     from ..fatigue.rows import COLUMNS, DERIVED_COLUMNS
 
     records = CsvRecords(path, ref)
-    if _has_blank_line(path):
-        raise _StepAside  # DuckDB skips blank lines; the Python loader refuses them
     header = list(records.header)
     if any(name in header for name in DERIVED_COLUMNS):
         raise _StepAside  # the Python loader checks the generated columns row by row
@@ -247,16 +250,15 @@ def _csv_source(path: Path, ref: str) -> tuple[str, str | None]:
     return _select(picked, reader), first_request
 
 
-def _has_blank_line(path: Path) -> bool:
-    """Whether the file has an empty line (or one of only ``\\r``) anywhere (also inside a quoted
-    value, where it is fine: the Python loader then reads the file, with the same result)."""
-    import mmap
-
+def _line_count(path: Path) -> int:
+    """Lines in the file (the last one may lack its newline)."""
+    count = 0
+    last = b"\n"
     with path.open("rb") as handle:
-        if path.stat().st_size == 0:
-            return False
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return data.find(b"\n\n") >= 0 or data.find(b"\n\r\n") >= 0
+        while block := handle.read(8 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
 
 
 def _parquet_source(con: Any, path: Path, ref: str) -> tuple[str, str | None]:
