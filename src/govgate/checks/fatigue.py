@@ -47,13 +47,15 @@ def nightly(instant: datetime) -> datetime:
 
 
 def load_event_log(config: Config, inputs: Inputs, ref: str, *,
-                   engine: str | None = None) -> EventLog:
+                   engine: str | None = None, pending: bool = True) -> EventLog:
     """Load the events through the engine hooks (docs/engines.md) and the source hooks: an
     engine may read the reference itself (PostgreSQL push-down); otherwise a local file is read
     in place, streaming, and anything else is fetched by its source first.
 
     :param engine: The heat-map engine asked for (default: the configuration's
         ``fatigue.engine``, else the built-in choice).
+    :param pending: Keep the rows that can be pending and aged (promotions need them; the
+        heat-map alone does not).
     """
     import tempfile
     from pathlib import Path
@@ -70,7 +72,7 @@ def load_event_log(config: Config, inputs: Inputs, ref: str, *,
 
     def load(path: Path | None, engine: str | None) -> EventLog | None:
         return load_with_engines(hook, ref, path=path, engine=engine, settings=settings,
-                                 default_sla=slas)
+                                 default_sla=slas, pending=pending)
 
     if "://" not in ref or ref.startswith("file://"):
         path = resolve_path(ref.removeprefix("file://"), config.base, settings)

@@ -157,7 +157,7 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
     inputs = Inputs()
     inputs.put("hook", session.pm.hook)
     return load_event_log(config, inputs, str(ref),
-                          engine=check_engine(engine, "--engine"))
+                          engine=check_engine(engine, "--engine"), pending=False)
 
 
 def _classifier(session: Session) -> Classifier:
