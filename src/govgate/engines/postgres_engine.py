@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 NAME = "postgresql"
 TABLE = "signer_ack_event"
+WORK_MEM = "256MB"
 
 _DAY_US = 86_400_000_000
 _MARGIN = timedelta(days=2)
@@ -186,7 +187,7 @@ def reduce_table(ref: str, settings: Mapping[str, Any], default_sla: Mapping[str
 @contextmanager
 def _snapshot(conninfo: str, password: str | None, timeout: float) -> Iterator[Any]:
     """A read-only ``REPEATABLE READ`` transaction (both queries see one snapshot), in UTC,
-    under the statement timeout, rolled back at the end."""
+    under the statement timeout, with :data:`WORK_MEM`, rolled back at the end."""
     import psycopg
 
     kwargs: dict[str, Any] = {"connect_timeout": max(2, math.ceil(timeout)),
@@ -197,9 +198,12 @@ def _snapshot(conninfo: str, password: str | None, timeout: float) -> Iterator[A
     try:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
+        # work_mem for this transaction only: the cells' hash aggregate (NUMERIC sums, one
+        # group per signer, window and cell) spills to disk at the 4 MB default.
         conn.execute("SELECT set_config('TimeZone', 'UTC', true), "
-                     "set_config('statement_timeout', %s, true)",
-                     (f"{math.ceil(timeout * 1000)}ms",))
+                     "set_config('statement_timeout', %s, true), "
+                     "set_config('work_mem', %s, true)",
+                     (f"{math.ceil(timeout * 1000)}ms", WORK_MEM))
         yield conn
     finally:
         try:
