@@ -196,12 +196,22 @@ def test_a_bad_row_is_named_as_the_python_loader_names_it(
 
 
 def test_a_table_without_a_unique_key_is_read_the_ordinary_way(
-    loose: Db, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    loose: Db, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     events = with_slas(random_events(random.Random(8), 300))
     loose.conn.execute("ALTER TABLE signer_ack_event DROP CONSTRAINT signer_ack_event_pkey")
     loose.load([*events, events[7]])  # a duplicate the database did not refuse
     with pytest.raises(postgres_engine._StepAside):
         loose.pushed()
+    tries: list[str] = []
+    real = postgres_engine.reduce_table
+
+    def counted(ref: str, *args: Any) -> Any:
+        tries.append(ref)
+        return real(ref, *args)
+
+    monkeypatch.setattr(postgres_engine, "reduce_table", counted)
     code, _, err = _heatmap(tmp_path, loose.ref, capsys)
     assert code == 2 and f"duplicate ack_event_id '{events[7].ack_event_id}'" in err
+    assert len(tries) == 1  # stepped aside once; the fetched rows are not pushed down again

@@ -10,8 +10,9 @@ in floating point), so DuckDB computes only integers: instants in microseconds, 
 hundredths of an hour, and each row's ``ack_latency_hours / sla_target_hours`` as PostgreSQL
 rounds it, by integer arithmetic: the result scale from the operands' base-10000 weights and
 leading digits (``select_div_scale``, as ``fatigue/pgnumeric.py`` does it), then the quotient
-rounded half away from zero. The rounded ratios are summed per scale, each sum an exact
-HUGEINT; Python puts them together at 24 decimals and does the averages' NUMERIC rounding.
+by long division in BIGINT (whole part, twelve digits, the rest rounded half away from zero).
+Rows are grouped by that scale too, so each group's three sums are exact; Python puts them
+together at 24 decimals and does the averages' NUMERIC rounding.
 
 Bad rows. Timestamps, SLAs and identifiers are read as text and accepted only in the forms the
 Python loader surely reads the same way (ISO 8601 / PostgreSQL output with an offset, SLAs
@@ -101,11 +102,13 @@ WITH e AS (
   SELECT rn, id, s, route, w, ok, sla_c, centi, key, day, rscale,
          ok AND (oc IS NULL OR (answered AND centi >= sla_c)) AS late,
          r - %(origin)d AS rq_o, CASE WHEN oc IS NULL THEN NULL ELSE a - %(origin)d END AS ak_o,
-         (2 * CAST(centi AS HUGEINT) * CASE rscale WHEN 12 THEN 1000000000000::HUGEINT
-              WHEN 16 THEN 10000000000000000::HUGEINT
-              WHEN 20 THEN 100000000000000000000::HUGEINT
-              WHEN 24 THEN 1000000000000000000000000::HUGEINT END + sla_c) // (2 * sla_c)
-           AS ratio
+         -- centi / sla_c rounded at rscale digits, by long division in BIGINT (a HUGEINT
+         -- division costs more): whole part, 12 digits, then the rest, rounded half up.
+         centi // sla_c AS ratio_whole,
+         (centi %% sla_c) * 1000000000000 // sla_c AS ratio_12,
+         (2 * ((centi %% sla_c) * 1000000000000 %% sla_c)
+            * CASE rscale WHEN 12 THEN 1 WHEN 16 THEN 10000 WHEN 20 THEN 100000000
+                          WHEN 24 THEN 1000000000000 END + sla_c) // (2 * sla_c) AS ratio_rest
   FROM k
 )
 """
@@ -114,7 +117,8 @@ WITH e AS (
 # sum of the rounded ratios per group is exact (NULL scale: no answer, no ratio).
 _CELLS = _PER_ROW + """
 SELECT s, w, key, rscale, COUNT(*), COALESCE(SUM(centi), 0),
-       COUNT(*) FILTER (WHERE centi > sla_c), COALESCE(SUM(ratio), 0),
+       COUNT(*) FILTER (WHERE centi > sla_c), COALESCE(SUM(ratio_whole), 0),
+       COALESCE(SUM(ratio_12), 0), COALESCE(SUM(ratio_rest), 0),
        COUNT(*) FILTER (WHERE NOT ok)
 FROM rows GROUP BY s, w, key, rscale
 """
@@ -146,6 +150,13 @@ def govgate_reduce_events(ref: str, path: Path | None, engine: str | None,
     from ..fatigue.events import reduce_file
 
     parquet = _is_parquet(path)
+    if any(char in str(path) for char in "*?[{"):
+        # DuckDB would read the name as a glob pattern, perhaps matching other files too.
+        if parquet:
+            raise UsageError(f"{ref}: the duckdb engine reads no file whose name holds * ? [ "
+                             "or {; rename it", where="fatigue.engine")
+        return reduce_file(path, dict(default_sla), refresh_anchor=refresh_anchor, source=ref,
+                           pending=pending)
     if not parquet and _is_json(path):
         return reduce_file(path, dict(default_sla), refresh_anchor=refresh_anchor, source=ref,
                            pending=pending)
@@ -327,7 +338,7 @@ def _collect(rows: list[tuple[Any, ...]], cells: dict[str, Any],
     checked: set[str] = set()
     shift = {None: 0, 12: 12, 16: 8, 20: 4, 24: 0}  # from the group's scale to 24 digits
     fields = {16: SUM_SCALE16, 20: SUM_SCALE20, 24: SUM_SCALE24}
-    for signer, window, key, rscale, n, latency, breaches, ratio, bad_n in rows:
+    for signer, window, key, rscale, n, latency, breaches, whole, first12, rest, bad_n in rows:
         total += n
         bad += bad_n
         if bad:
@@ -341,7 +352,12 @@ def _collect(rows: list[tuple[Any, ...]], cells: dict[str, Any],
         if mine is None:
             mine = cells[signer] = defaultdict(int)
             window_days[signer] = {}
-        sums = cell_sums(n, int(latency), breaches, ratio_sum24=int(ratio) * 10 ** shift[rscale])
+        if rscale is None:
+            ratio = 0
+        else:  # the rounded ratios' sum at rscale digits, then at 24
+            ratio = (int(whole) * 10**rscale + int(first12) * 10 ** (rscale - 12)
+                     + int(rest)) * 10 ** shift[rscale]
+        sums = cell_sums(n, int(latency), breaches, ratio_sum24=ratio)
         if rscale in fields:
             sums += n << fields[rscale]
         mine[key] += sums

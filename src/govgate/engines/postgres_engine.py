@@ -148,7 +148,8 @@ def is_events_table(ref: str) -> bool:
 def govgate_reduce_events(ref: str, path: Path | None, engine: str | None,
                           settings: Mapping[str, Any], default_sla: Mapping[str, int],
                           refresh_anchor: datetime | None, pending: bool) -> Reduction | None:
-    if engine not in (None, NAME) or not is_events_table(ref):
+    # With a file, the rows are already here (the push-down stepped aside, or engine: python).
+    if path is not None or engine not in (None, NAME) or not is_events_table(ref):
         return None
     try:
         return reduce_table(ref, settings, default_sla, refresh_anchor, pending)

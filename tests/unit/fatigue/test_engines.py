@@ -233,6 +233,13 @@ def test_a_bad_parquet_row_is_named(tmp_path: Path) -> None:
         duck(naive)
 
 
+def test_a_file_name_duckdb_would_read_as_a_pattern_is_read_by_python(tmp_path: Path) -> None:
+    events = random_events(random.Random(6), 300)
+    path = write_csv(tmp_path / "e[1].csv", events)
+    write_csv(tmp_path / "e1.csv", events[:10])  # what the pattern would match
+    assert_same_everything(duck(path), python(path), AS_OF)
+
+
 def test_duckdb_missing_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_csv(tmp_path / "e.csv", random_events(random.Random(1), 10))
     monkeypatch.setitem(sys.modules, "duckdb", None)
