@@ -16,8 +16,8 @@ together at 24 decimals and does the averages' NUMERIC rounding.
 
 Bad rows. Timestamps, SLAs and identifiers are read as text and accepted only in the forms the
 Python loader surely reads the same way (ISO 8601 / PostgreSQL output with an offset, SLAs
-like ``0.5`` or ``24.00``, printable ASCII ids; signer and cert window ids are checked in
-Python; a value holding a double quote, a blank line or a record over several lines leaves
+like ``0.5`` or ``24.00``; ids outside printable ASCII, signer and cert window ids are checked
+in Python; a value holding a double quote, a blank line or a record over several lines leaves
 the CSV's reading to Python).
 A CSV with any other row, or one DuckDB cannot parse, is read by the Python scanner
 instead: the result is the same, and a bad row is named by its line as always. A Parquet file
@@ -65,7 +65,7 @@ WITH e AS (
 ), f AS (
   SELECT *, rq_us + %(shift)d AS r, ak_us + %(shift)d AS a,
          COALESCE(rq_us BETWEEN %(lo)d AND %(hi)d
-           AND regexp_full_match(id, '%(ascii)s') %(csv_only)s
+           AND id IS NOT NULL %(csv_only)s
            AND s IS NOT NULL AND s <> ''
            AND (w IS NULL OR w <> '')
            AND route IN (%(routes)s)
@@ -100,6 +100,7 @@ WITH e AS (
   FROM h
 ), rows AS (
   SELECT rn, id, s, route, w, ok, sla_c, centi, key, day, rscale,
+         regexp_full_match(id, '%(ascii)s') AS plain_id,
          ok AND (oc IS NULL OR (answered AND centi >= sla_c)) AS late,
          r - %(origin)d AS rq_o, CASE WHEN oc IS NULL THEN NULL ELSE a - %(origin)d END AS ak_o,
          -- centi / sla_c rounded at rscale digits, by long division in BIGINT (a HUGEINT
@@ -119,7 +120,8 @@ _CELLS = _PER_ROW + """
 SELECT s, w, key, rscale, COUNT(*), COALESCE(SUM(centi), 0),
        COUNT(*) FILTER (WHERE centi > sla_c), COALESCE(SUM(ratio_whole), 0),
        COALESCE(SUM(ratio_12), 0), COALESCE(SUM(ratio_rest), 0),
-       COUNT(*) FILTER (WHERE NOT ok)
+       COUNT(*) FILTER (WHERE NOT ok),
+       string_agg(id, chr(10)) FILTER (WHERE NOT plain_id)
 FROM rows GROUP BY s, w, key, rscale
 """
 
@@ -338,11 +340,14 @@ def _collect(rows: list[tuple[Any, ...]], cells: dict[str, Any],
     checked: set[str] = set()
     shift = {None: 0, 12: 12, 16: 8, 20: 4, 24: 0}  # from the group's scale to 24 digits
     fields = {16: SUM_SCALE16, 20: SUM_SCALE20, 24: SUM_SCALE24}
-    for signer, window, key, rscale, n, latency, breaches, whole, first12, rest, bad_n in rows:
+    for (signer, window, key, rscale, n, latency, breaches, whole, first12, rest, bad_n,
+         other_ids) in rows:
         total += n
         bad += bad_n
         if bad:
             continue
+        if other_ids is not None:
+            _check_other_ids(other_ids, ref, parquet)
         if signer not in checked or (window is not None and window not in checked):
             _check_ids(signer, window, ref, parquet)
             checked.update((signer, window or signer))
@@ -365,6 +370,17 @@ def _collect(rows: list[tuple[Any, ...]], cells: dict[str, Any],
             day = (key - PENDING_FLAG if key >= half_flag else key) // DAY_SPAN
             window_days[signer].setdefault(window, set()).add(day)
     return total, bad
+
+
+def _check_other_ids(joined: str, ref: str, parquet: bool) -> None:
+    """ids outside printable ASCII (joined by newlines), checked as the Python loader does."""
+    for aid in joined.split("\n"):
+        if aid and aid.isprintable():
+            continue
+        if not parquet:
+            raise _StepAside
+        raise GovgateError("an ack_event_id is empty or not printable text", source=ref,
+                           where="column ack_event_id")
 
 
 def _check_ids(signer: str, window: str | None, ref: str, parquet: bool) -> None:

@@ -11,11 +11,12 @@ one in ten, promotions need them) are a second query in the same snapshot (``REP
 Bad rows. The push-down vouches only for rows it has checked: every column against the rules
 the Python loader applies (NOT NULL, known owner routes and outcomes, timestamps govgate can
 hold, an answer not before its request and a latency ``NUMERIC(8,2)`` holds, ``NUMERIC(5,2)``
-SLAs above zero), identifiers in printable ASCII (signer and cert window ids are checked in
-Python, exactly), and a unique index on ``ack_event_id`` alone (the table's primary key). When
-any row fails, or the table is not shaped like ``sql/schema.sql``, the engine steps aside and
-the table is read the ordinary way, through the ``postgresql`` source and the Python scanner:
-the result is then the same, and a bad row is named exactly as in any export.
+SLAs above zero), ids outside printable ASCII checked in Python (they come back with their
+cell; signer and cert window ids come back anyway), and a unique index on ``ack_event_id``
+alone (the table's primary key). When any row fails, or the table is not shaped like
+``sql/schema.sql``, the engine steps aside and the table is read the ordinary way, through the
+``postgresql`` source and the Python scanner: the result is then the same, and a bad row is
+named exactly as in any export.
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ FROM (
   SELECT e.*,
          (r - %(off)s) / 86400000000 - %(oday)s AS day,
          (a - r + 18000000) / 36000000 AS centi,
+         COALESCE(id ~ '^[ -~]+$', FALSE) AS plain_id,
          COALESCE(r IS NOT NULL AND s IS NOT NULL AND s <> '' AND w IS DISTINCT FROM ''
-                  AND id ~ '^[ -~]+$' AND route = ANY(%(routes)s::text[])
+                  AND id IS NOT NULL AND route = ANY(%(routes)s::text[])
                   AND (NOT answered OR (a IS NOT NULL AND a >= r
                                         AND (a - r + 18000000) / 36000000 <= 99999999))
                   AND (outcome IS NULL
@@ -114,7 +116,8 @@ SELECT s, w, key, COUNT(*), COALESCE(SUM(centi), 0),
        COUNT(*) FILTER (WHERE scale(ratio) = 20),
        COUNT(*) FILTER (WHERE scale(ratio) = 24),
        COALESCE(SUM(ratio), 0),
-       COUNT(*) FILTER (WHERE NOT ok OR scale(ratio) NOT IN (12, 16, 20, 24))
+       COUNT(*) FILTER (WHERE NOT ok OR scale(ratio) NOT IN (12, 16, 20, 24)),
+       string_agg(id, E'\n') FILTER (WHERE NOT plain_id)
 FROM (""" + _ROWS + """) g GROUP BY s, w, key
 """
 
@@ -261,10 +264,14 @@ def _cells(rows: Any) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]], i
     window_days: dict[str, dict[str, set[int]]] = {}
     count = 0
     half_flag = PENDING_FLAG // 2
-    for signer, window, key, rows_n, latency, breaches, s16, s20, s24, ratio, bad in rows:
+    for (signer, window, key, rows_n, latency, breaches, s16, s20, s24, ratio, bad,
+         other_ids) in rows:
         if bad or signer is None or not signer.isprintable() or (
                 window is not None and not window.isprintable()):
             raise _StepAside
+        if other_ids is not None and not all(
+                aid and aid.isprintable() for aid in other_ids.split("\n")):
+            raise _StepAside  # ids outside printable ASCII, checked here as the loader does
         count += rows_n
         mine = cells.get(signer)
         if mine is None:
