@@ -128,6 +128,8 @@ def test_hostile_ids_and_unicode(loose: Db, tmp_path: Path) -> None:
     names = ['o"neil, jr', "zoë 🙂", "semi;colon", "back\\slash", " lead"]
     events = [replace(e, signer_id=names[i % 5], cert_window_id=f"cw «{i % 3}»")
               if i % 4 == 0 else e for i, e in enumerate(events)]
+    events = [replace(e, ack_event_id=f"ünï-{i}") if i % 7 == 0 else e
+              for i, e in enumerate(events)]  # checked in Python, still pushed down
     loose.load(events)
     assert_same_everything(loose.pushed(), python(events, tmp_path), AS_OF)
 
@@ -171,6 +173,7 @@ def _no_rows(*_: object) -> bytes:
         ("sla_target_hours", "0", "sla_target_hours 0.00 is out of range"),
         ("signer_id", "bad\x07bell", "signer_id contains a control character (U+0007)"),
         ("ack_event_id", "tab\tid", "ack_event_id contains a control character (U+0009)"),
+        ("ack_event_id", "rtl\u202eid", "ack_event_id contains a control character (U+202E)"),
         ("ack_dt_utc", "2026-01-01 00:00:00+00", "is before request_dt_utc"),
     ],
 )

@@ -118,6 +118,7 @@ def test_hostile_values_and_export_variants(tmp_path: Path) -> None:
         ("sla_target_hours", "1.234"),
         ("sla_target_hours", "5E-1"),  # Python reads it
         ("signer_id", "bad\x07bell"),
+        ("ack_event_id", "rtl\u202eid"),
         ("cert_window_id", '""'),  # an empty string, not NULL
         ("ack_event_id", "e0"),  # a duplicate
     ],
