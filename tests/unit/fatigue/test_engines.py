@@ -85,6 +85,19 @@ def test_every_ratio_scale_boundary_equals_postgresql_rounding(tmp_path: Path) -
     assert_same_everything(duck(path), python(path), AS_OF)
 
 
+def test_an_instant_answer_on_the_grid_far_from_the_origin_has_delay_one(tmp_path: Path) -> None:
+    # The Python scanner keeps refresh ends ready for 2048 days around the origin; beyond them a
+    # request exactly on a refresh instant, answered at once, must still get delay 1 (the key
+    # every engine computes), not 0.
+    far = AS_OF - timedelta(days=3000)
+    events = [Event("far", "s1", far, far), Event("near", "s1", AS_OF - timedelta(days=1),
+                                                  AS_OF - timedelta(days=1))]
+    path = write_csv(tmp_path / "e.csv", events)
+    keys = sorted(python(path).signers[0].cells)
+    assert [(k // 41_671, k % 41_671) for k in keys] == [(-2745, 1), (254, 1)]
+    assert_same_everything(duck(path), python(path), AS_OF)
+
+
 def test_hostile_values_and_export_variants(tmp_path: Path) -> None:
     rng = random.Random(7)
     base = random_events(rng, 500)
