@@ -111,6 +111,8 @@ def test_hostile_values_and_export_variants(tmp_path: Path) -> None:
     header = [c for c in HEADER if c != "sla_target_hours"]
     no_sla = write_csv(tmp_path / "no-sla.csv", base, header)
     assert_same_everything(duck(no_sla), python(no_sla), AS_OF)
+    reordered = write_csv(tmp_path / "reordered.csv", base, list(reversed(HEADER)))
+    assert_same_everything(duck(reordered), python(reordered), AS_OF)
     text = (tmp_path / "e.csv").read_text(encoding="utf-8")
     iso = tmp_path / "iso.csv"
     iso.write_text(text.replace("+00", "Z").replace(" 0", "T0").replace(" 1", "T1")
