@@ -18,7 +18,19 @@ memory):
 * ``postgresql``: ``COPY ... FROM`` and the seed's view in a throwaway cluster, when
   ``initdb`` is installed (wall time of load + query; the server's memory is not measured).
 
-Targets at 1,000,000 events: govgate within 1.5 x the plain parse loop, under 100 MB.
+Engines, each against the same tool doing the seed's heat-map itself (``x same tool``):
+
+* ``govgate heatmap --engine duckdb`` against ``duckdb`` (DuckDB's own one-query heat-map on
+  the same file, above), when the ``duckdb`` package is installed;
+* ``govgate heatmap``, PostgreSQL push-down (``fatigue.events: postgresql://...``) against
+  PostgreSQL refreshing the seed's materialized view, both on one table loaded once (as
+  ``sql/schema.sql`` creates it: primary key, index on ``request_dt_utc``). The push-down reads
+  every row (the history needs them all); the view reads the last 14 days through the index.
+  For scale, ``postgresql (view, every row)`` is the seed's aggregate without the 14-day
+  filter. The CPU times are the clients' only (psql's, govgate's): the server's is not seen.
+
+Targets at 1,000,000 events: govgate within 1.5 x the plain parse loop, under 100 MB; each
+engine within 1.2 x its tool's own heat-map.
 
     python benchmarks/bench_heatmap.py            # both sizes, 3 runs each
     python benchmarks/bench_heatmap.py --sizes 100000 --runs 5
@@ -118,7 +130,7 @@ def measure(
     argv: list[str], env: dict[str, str] | None = None, stdin: Path | None = None
 ) -> tuple[float, float]:
     """Run ``argv`` once: (wall seconds, peak RSS in MB: the process's own, or what it reports
-    on stderr as ``peak-kib N``)."""
+    on stderr as ``peak-kib N``). Its CPU seconds go to :data:`LAST_CPU`."""
     source = stdin.open("rb") if stdin else subprocess.DEVNULL
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
@@ -135,8 +147,15 @@ def measure(
     if process.returncode != 0:
         sys.stderr.write(stderr)
         raise SystemExit(f"failed ({process.returncode}): {' '.join(argv)}")
+    LAST_CPU[0] = usage.ru_utime + usage.ru_stime
     reported = [line.split()[1] for line in stderr.splitlines() if line.startswith("peak-kib ")]
     return wall, (int(reported[-1]) if reported else usage.ru_maxrss) / 1024  # KiB on Linux
+
+
+#: The CPU time (user + system, the process and the children it waited for) of the last run.
+LAST_CPU = [0.0]
+#: The least CPU time per tool of :func:`best_interleaved`.
+CPU: dict[str, float] = {}
 
 
 def best(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
@@ -153,6 +172,7 @@ def best_interleaved(
     for _ in range(runs):
         for name, (argv, env) in tools.items():
             results[name].append(measure(argv, env))
+            CPU[name] = min(CPU.get(name, float("inf")), LAST_CPU[0])
     return {
         name: (min(w for w, _ in got), max(m for _, m in got)) for name, got in results.items()
     }
@@ -195,20 +215,115 @@ def postgres_run(path: Path, runs: int) -> float | None:
             return min(measure(argv, stdin=path)[0] for _ in range(runs))
 
 
+# The seed's view at the benchmark's as-of, refreshed as the seed does it every night.
+SEED_VIEW = """
+CREATE MATERIALIZED VIEW signer_fatigue_heatmap_14d AS SELECT signer_id,
+COUNT(*) AS ack_count_14d, COUNT(*) FILTER (WHERE breached = TRUE) AS breached_count_14d,
+COUNT(DISTINCT cert_window_id) AS concurrent_window_count_14d,
+AVG(ack_latency_hours) AS avg_latency_hours_14d,
+AVG(ack_latency_hours / sla_target_hours) AS avg_latency_ratio_14d,
+COUNT(*) FILTER (WHERE ack_outcome IS NULL) AS pending_acks_now
+FROM signer_ack_event WHERE request_dt_utc >= TIMESTAMPTZ '2026-11-20 00:00:00+00'
+- INTERVAL '14 days' GROUP BY signer_id;
+"""
+
+
+def duckdb_engine_rows(
+    path: Path, runs: int, env: dict[str, str]
+) -> list[tuple[str, float, float]]:
+    """``govgate heatmap --engine duckdb`` and DuckDB's own heat-map, taking turns."""
+    measured = best_interleaved(
+        {
+            "duckdb (own heat-map)": ([sys.executable, "-c", DUCKDB, str(path)], None),
+            "govgate --engine duckdb": ([*govgate_argv(path), "--engine", "duckdb"], env),
+        },
+        runs,
+    )
+    base = measured["duckdb (own heat-map)"][0]
+    return [(name, wall, wall / base) for name, (wall, _) in measured.items()]
+
+
+def postgres_engine_rows(
+    path: Path, runs: int, env: dict[str, str]
+) -> list[tuple[str, float, float]] | None:
+    """PostgreSQL refreshing the seed's view, and ``govgate heatmap`` pushed down, on one table
+    loaded once."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.postgres import PostgresCluster, pg_binaries
+
+    if pg_binaries() is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="gg-bench-") as folder:
+        root = Path(folder)
+        os.chmod(root, 0o755)  # the cluster may run as the postgres user
+        with PostgresCluster.start_in(root) as cluster:
+            load = root / "load.sql"
+            schema = (ROOT / "sql" / "schema.sql").read_text(encoding="utf-8")
+            load.write_text(schema + "\\copy signer_ack_event (ack_event_id, signer_id, "
+                            "owner_route, cert_window_id, request_dt_utc, ack_dt_utc, ack_outcome, "
+                            "sla_target_hours) FROM pstdin WITH (FORMAT csv, HEADER)\n"
+                            "DROP MATERIALIZED VIEW signer_fatigue_heatmap_14d;\n" + SEED_VIEW +
+                            "VACUUM ANALYZE signer_ack_event;\n", encoding="utf-8")
+            os.chmod(load, 0o644)
+            psql = [str(cluster.tools["psql"]), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
+                    str(cluster.socket_dir), "-p", str(cluster.port), "-U", cluster.user,
+                    "-d", "postgres"]  # fmt: skip
+            measure(cluster._cmd([*psql, "-f", str(load)]), stdin=path)
+            project = root / "project"
+            project.mkdir()
+            ref = (f"postgresql:///postgres?host={cluster.socket_dir}&port={cluster.port}"
+                   f"&user={cluster.user}&table=signer_ack_event")
+            (project / "govgate.yaml").write_text(f"fatigue:\n  events: '{ref}'\n",
+                                                  encoding="utf-8")
+            pushed = [sys.executable, "-c", GOVGATE, "-c", str(project / "govgate.yaml"),
+                      "heatmap", "--as-of", AS_OF, "--format", "json"]  # fmt: skip
+            refresh = cluster._cmd(
+                [*psql, "-c", "REFRESH MATERIALIZED VIEW signer_fatigue_heatmap_14d"])
+            # For scale: the seed's aggregate over every row, as the history needs them all.
+            every_row = SEED_VIEW.split(" AS ", 1)[1].split(" WHERE ")[0] + " GROUP BY signer_id"
+            full = cluster._cmd([*psql, "-o", "/dev/null", "-c", every_row])
+            measured = best_interleaved(
+                {"postgresql (seed's view)": (refresh, None),
+                 "govgate push-down": (pushed, env),
+                 "postgresql (view, every row)": (full, None)},
+                runs,
+            )  # fmt: skip
+    base = measured["postgresql (seed's view)"][0]
+    return [(name, wall, wall / base) for name, (wall, _) in measured.items()]
+
+
+def print_engine_rows(size: int, rows: list[tuple[str, float, float]]) -> None:
+    for tool, wall, ratio in rows:
+        print(f"{size:>10,}  {'engine':<8} {tool:<28} {wall:>8.2f} {'-':>8} {'-':>8} "
+              f"{ratio:>11.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=3, help="runs per tool (best time counts)")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--engines-only", action="store_true",
+                        help="only the engine rows (DuckDB and PostgreSQL push-down)")
     args = parser.parse_args()
     paths = [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     # Not imported here: a child's peak RSS on Linux includes this process's size when it forked.
     have_duckdb = importlib.util.find_spec("duckdb") is not None
     notes = []
-    print(f"{'events':>10}  {'ids':<8} {'tool':<28} {'wall s':>8} {'peak MB':>8} {'x plain':>8}")
+    print(f"{'events':>10}  {'ids':<8} {'tool':<28} {'wall s':>8} {'peak MB':>8} {'x plain':>8}"
+          f" {'x same tool':>11}")
     for size in args.sizes:
-        for ids in ("ordered", "random"):
+        path = ensure_data(size, "ordered")
+        if have_duckdb:
+            print_engine_rows(size, duckdb_engine_rows(path, args.runs, env))
+        if not args.skip_postgres:
+            pg_rows = postgres_engine_rows(path, args.runs, env)
+            if pg_rows is None:
+                notes.append("postgresql: initdb not found, skipped")
+            else:
+                print_engine_rows(size, pg_rows)
+        for ids in () if args.engines_only else ("ordered", "random"):
             path = ensure_data(size, ids)
             measured = best_interleaved(
                 {
@@ -240,6 +355,10 @@ def main() -> int:
     for note in dict.fromkeys(notes):
         print("note:", note)
     print("note: postgresql is COPY + materialized view, server memory not measured")
+    print("note: engine rows compare wall time with the same tool's own heat-map (x same tool)")
+    print("cpu s (least, user + system of the client processes; a server's is not seen):")
+    for name, cpu in CPU.items():
+        print(f"  {cpu:8.2f}  {name}")
     return 0
 
 

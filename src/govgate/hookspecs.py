@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .fatigue.events import EventLog
     from .fatigue.heatmap import Classifier
     from .fatigue.model import Refresh, Thresholds
+    from .fatigue.reduction import Reduction
     from .ledger_store import LedgerStore
     from .model import Finding, GateResult, Page
     from .recon.model import DiffRow, Tolerance, WindowOutcome
@@ -130,6 +131,39 @@ def govgate_window_eligibility(
 # -------------------------------------------------------------------------------------------
 # Evaluation: fatigue, promotion and escalation (lesson 174)
 # -------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def govgate_reduce_events(
+    ref: str,
+    path: Path | None,
+    engine: str | None,
+    settings: Mapping[str, Any],
+    default_sla: Mapping[str, int],
+    refresh_anchor: datetime | None,
+    pending: bool,
+) -> Reduction | None:
+    """Reduce a ``signer_ack_event`` export to what the heat-map counts (docs/engines.md).
+
+    Stops at the first non-None result. The built-in engines: PostgreSQL push-down for
+    ``postgresql://...?table=signer_ack_event``, DuckDB when asked for (``engine: duckdb``), and
+    the Python scanner, ``trylast``, for any local file. Every engine gives the same reduction,
+    integer for integer; one that cannot vouch for a row returns None (the rows are then read
+    the ordinary way, and the Python scanner names the bad row).
+
+    :param ref: The reference as written (a path, a URL); messages name it.
+    :param path: The local file ``ref`` resolves to, or was downloaded to; None when ``ref`` is
+        not a file (an engine that reads the reference itself may take it).
+    :param engine: The engine asked for (``fatigue.engine`` or ``--engine``): ``python``,
+        ``duckdb``, ``postgresql``, a plugin's own name, or None for the default.
+    :param settings: The ``sources`` mapping of the configuration.
+    :param default_sla: The known owner routes and their default ``sla_target_hours`` in
+        hundredths of an hour.
+    :param refresh_anchor: A refresh instant (None: midnight, the grid origin then comes from
+        the first row, see ``reduction.first_row_origin``).
+    :param pending: Also return the rows that can be pending and aged (promotions need them).
+    :raises GovgateError: On a bad row the engine can name, or a source it cannot read.
+    """
 
 
 @hookspec(firstresult=True)

@@ -27,6 +27,10 @@ DEFAULT_PLUGINS: dict[str, str] = {
     "ci-reporters": "govgate.reporters.ci",
     "waivers": "govgate.waivers",
     "documents": "govgate.documents.plugin",
+    # Heat-map engines (govgate_reduce_events): the Python scanner is the fallback of the others.
+    "engine-postgresql": "govgate.engines.postgres_engine",
+    "engine-duckdb": "govgate.engines.duckdb_engine",
+    "engine-python": "govgate.engines.python_engine",
 }
 
 #: Plugins the gate cannot work without; they cannot be disabled.

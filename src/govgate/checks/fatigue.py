@@ -50,23 +50,36 @@ def nightly(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def load_event_log(config: Config, inputs: Inputs, ref: str, *, pending: bool = True
-                   ) -> EventLog:
-    """Load the events through the source hooks (a local file is read in place, streaming).
+def load_event_log(config: Config, inputs: Inputs, ref: str, *,
+                   engine: str | None = None, pending: bool = True) -> EventLog:
+    """Load the events through the engine hooks (docs/engines.md) and the source hooks: an
+    engine may read the reference itself (PostgreSQL push-down); otherwise a local file is read
+    in place, streaming, and anything else is fetched by its source first.
 
-    ``pending=False`` leaves out what only promotions need (see :func:`load_events`).
+    :param engine: The heat-map engine asked for (default: the configuration's
+        ``fatigue.engine``, else the built-in choice).
+    :param pending: Keep the rows that can be pending and aged (promotions need them; the
+        heat-map alone does not).
     """
     import tempfile
     from pathlib import Path
 
-    from ..fatigue.events import load_events
+    from ..engines import check_engine, load_with_engines
     from ..loaders.io import read_ref
-    from ..sources.files import check_size, kind_of, max_bytes, resolve_path
+    from ..sources.files import check_size, kind_of, resolve_path
     from ..sources.names import source_name
 
     name = source_name(ref)
     settings = config.section("sources")
     slas = declared_route_slas(config, inputs)
+    if engine is None:
+        engine = check_engine(config.section("fatigue").get("engine"), "fatigue.engine")
+    hook = inputs.get("hook")
+
+    def load(path: Path | None, engine: str | None) -> EventLog | None:
+        return load_with_engines(hook, ref, path=path, engine=engine, settings=settings,
+                                 default_sla=slas, pending=pending)
+
     if "://" not in ref or ref.startswith("file://"):
         path = resolve_path(ref.removeprefix("file://"), config.base, settings)
         if kind_of(path, ref) != "file":
@@ -74,14 +87,21 @@ def load_event_log(config: Config, inputs: Inputs, ref: str, *, pending: bool = 
 
             raise SourceError("file not found", source=name)
         check_size(path, ref, settings)  # the same cap as every other source
-        return load_events(path, source=name, default_sla=slas, max_bytes=max_bytes(settings),
-                           pending=pending)
+        log = load(path, engine)
+        assert log is not None  # load_with_engines raises when no engine takes a file
+        return log
+    pushed = load(None, engine)  # an engine that reads the reference where it is
+    if pushed is not None:
+        return pushed
     data = read_ref(config, inputs.get("hook"), ref)
     suffix = ".json" if ref.split("?")[0].endswith(".json") else ".csv"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"events{suffix}"
         path.write_bytes(data)
-        return load_events(path, source=name, default_sla=slas, pending=pending)
+        # A push-down engine that stepped aside leaves the rows to the Python scanner.
+        log = load(path, "python" if engine == "postgresql" else engine)
+        assert log is not None
+        return log
 
 
 def declared_route_slas(config: Config, inputs: Inputs) -> dict[str, Decimal]:

@@ -44,6 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "without a configuration)",
     )
     parser.add_argument(
+        "--engine",
+        metavar="NAME",
+        help="heat-map engine: python (default), duckdb (pip install 'govgate[duckdb]'), "
+        "postgresql (push-down, the default for postgresql:// events), or a plugin's "
+        "(default: the configuration's fatigue.engine)",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "json", "csv"),
         default="text",
@@ -119,6 +126,7 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
     """The events from ``--events`` (resolved like a configuration reference, relative to the
     working folder) or from the configuration's ``fatigue.events``."""
     from ..checks.fatigue import load_event_log
+    from ..engines import check_engine
     from ..evaluation import Inputs
     from ..sources.options import has_config, is_local, option_config
 
@@ -140,9 +148,14 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
             )
         ref = str(events)
     inputs = Inputs()
-    # The plugin manager costs a few hundred milliseconds: only a non-file reference needs it.
-    inputs.put("hook", None if is_local(ref) else session.pm.hook)
-    return load_event_log(config, inputs, ref, pending=False)
+    asked = getattr(args, "engine", None) or config.section("fatigue").get("engine")
+    engine = check_engine(asked, "--engine" if getattr(args, "engine", None) else
+                          "fatigue.engine")
+    # The plugin manager costs a few hundred milliseconds: only a non-file reference or an
+    # engine other than the built-in scanner needs it.
+    builtin = is_local(ref) and engine in (None, "python")
+    inputs.put("hook", None if builtin else session.pm.hook)
+    return load_event_log(config, inputs, ref, engine=engine, pending=False)
 
 
 def _thresholds(session: Session) -> ThresholdsAt:
@@ -152,6 +165,10 @@ def _thresholds(session: Session) -> ThresholdsAt:
     from ..sources.options import has_config
 
     if not has_config(session):
+        return Thresholds()
+    config = session.config()
+    if "policies" not in config.data and not (config.base / "policies").is_dir():
+        # A bare heat-map project need not have a policies folder: the seed's thresholds.
         return Thresholds()
     import functools
 

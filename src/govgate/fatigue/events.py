@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from operator import attrgetter
@@ -29,15 +29,15 @@ from pathlib import Path
 
 from ..errors import GovgateError
 from . import pgnumeric
-from .cells import ORIGIN_DAYS, split_key
+from .cells import split_key
 from .model import DEFAULT_SLA_TARGET_HOURS, PendingAck
+from .reduction import Reduction, first_row_origin, grid_origin
 from .rows import Records, open_records
-from .scan import NO_ANSWER, LateRows, ScanResult, scan
+from .scan import NO_ANSWER, LateRows, scan
 from .validate import parse_sla, parse_timestamp
 
-__all__ = ["EventLog", "SignerLoad", "load_events"]
+__all__ = ["EventLog", "SignerLoad", "default_slas", "event_log", "load_events", "reduce_file"]
 
-_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 _MICROS_PER_CENTIHOUR = pgnumeric.MICROS_PER_CENTIHOUR
 
 
@@ -163,28 +163,58 @@ def load_events(
     :raises GovgateError: On the first bad row, naming file, row and column.
     """
     source = str(path) if source is None else source
-    defaults = _default_slas(default_sla, source)
+    reduction = reduce_file(
+        path,
+        default_slas(default_sla, source),
+        refresh_anchor=refresh_anchor,
+        source=source,
+        pending=pending,
+        max_bytes=max_bytes,
+    )
+    return event_log(reduction, source)
+
+
+def reduce_file(
+    path: Path,
+    defaults: dict[str, int],
+    *,
+    refresh_anchor: datetime | None,
+    source: str,
+    pending: bool,
+    max_bytes: int | None = None,
+) -> Reduction:
+    """The built-in engine: one pass of the Python scanner over a CSV or JSON export.
+
+    :param defaults: The known owner routes and their default SLA in hundredths of an hour
+        (:func:`default_slas`).
+    """
     records = open_records(path, source, max_bytes)
-    anchor = (refresh_anchor or _first_midnight(records)).astimezone(UTC)
-    origin = anchor - timedelta(days=min(ORIGIN_DAYS, (anchor - _EPOCH).days))
+    origin = (
+        grid_origin(refresh_anchor)
+        if refresh_anchor is not None
+        else first_row_origin(_first_request(records))
+    )
     result = scan(records, defaults, origin, late=pending)
-    return _build(result, source, origin, pending)
+    return Reduction(
+        origin, result.count, result.cells, result.window_days, result.late if pending else None
+    )
 
 
-def _first_midnight(records: Records) -> datetime:
-    """Midnight UTC after the first row's request: any midnight is on the nightly grid, and one
-    near the data keeps day numbers small (see ``cells.ORIGIN_DAYS``)."""
+def _first_request(records: Records) -> datetime | None:
+    """The first row's ``request_dt_utc`` (None when it has none that parses): the grid
+    origin when no anchor is given (see ``reduction.first_row_origin``)."""
     for fields in records.reread():
         if len(fields) > 4:
             parsed = parse_timestamp(fields[4], "request_dt_utc")
             if isinstance(parsed, datetime):
-                day = parsed.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-                return day + timedelta(days=ORIGIN_DAYS // 2)
+                return parsed
         break
-    return datetime(2000, 1, 1, tzinfo=UTC)
+    return None
 
 
-def _default_slas(given: Mapping[str, Decimal] | None, source: str) -> dict[str, int]:
+def default_slas(given: Mapping[str, Decimal] | None, source: str) -> dict[str, int]:
+    """The known owner routes (the lesson's four and those ``given``) with their default SLA in
+    hundredths of an hour; GovgateError naming ``source`` for a bad one."""
     merged = {**DEFAULT_SLA_TARGET_HOURS, **(given or {})}
     out: dict[str, int] = {}
     for route in sorted(merged):
@@ -195,23 +225,24 @@ def _default_slas(given: Mapping[str, Decimal] | None, source: str) -> dict[str,
     return out
 
 
-def _build(result: ScanResult, source: str, origin: datetime, pending: bool) -> EventLog:
-    window_ids = sorted({cw for windows in result.window_days.values() for cw in windows})
+def event_log(reduction: Reduction, source: str) -> EventLog:
+    """The :class:`EventLog` of a reduction, from whichever engine produced it."""
+    window_ids = sorted({cw for windows in reduction.window_days.values() for cw in windows})
     window_index = {cw: i for i, cw in enumerate(window_ids)}
     loads = []
-    for signer in sorted(result.cells):
-        cells = result.cells[signer]
+    for signer in sorted(reduction.cells):
+        cells = reduction.cells[signer]
         first = min(split_key(key)[0] for key in cells) + 1
         window_days = {
             window_index[cw]: tuple(sorted(days))
-            for cw, days in result.window_days.get(signer, {}).items()
+            for cw, days in reduction.window_days.get(signer, {}).items()
         }
         loads.append(SignerLoad(signer, first, cells, window_days))
     return EventLog(
         source=source,
-        grid_origin=origin,
-        event_count=result.count,
+        grid_origin=reduction.origin,
+        event_count=reduction.count,
         signers=tuple(loads),
         cert_windows=tuple(window_ids),
-        _late=result.late if pending else None,
+        _late=reduction.late,
     )

@@ -228,6 +228,8 @@ class _Scan:
                             key = base + 1  # answered by the first refresh that sees it
                         else:
                             key = base - day - (origin - acked).days  # ceil: -floor(-x)
+                            if key == base:  # day beyond the ends kept ready, answer at once:
+                                key += 1  # delay 1, as in the contract (reduction.cell_key)
                         if flag:
                             key += PENDING_FLAG
                             keep(aid, signer, route, cw, requested, None, sla_c)

@@ -1,0 +1,312 @@
+"""PostgreSQL push-down: the heat-map reduction runs as SQL inside the team's database.
+
+For ``postgresql://...?table=signer_ack_event`` (the ``postgresql`` source's references, see
+docs/sources.md) the rows never cross the wire: one query groups them by signer, cert window and
+cell key and returns the cells' exact sums (docs/engines.md), so what travels is signers x
+days x a few, not rows. PostgreSQL itself computes ``ack_latency_hours / sla_target_hours`` with
+its own NUMERIC division, and ``scale()`` tells at which scale it rounded each row: the averages
+come out exactly as the seed's view computes them. The rows that can be pending and aged (about
+one in ten, promotions need them) are a second query in the same snapshot (``REPEATABLE READ``).
+
+Bad rows. The push-down vouches only for rows it has checked: every column against the rules
+the Python loader applies (NOT NULL, known owner routes and outcomes, timestamps govgate can
+hold, an answer not before its request and a latency ``NUMERIC(8,2)`` holds, ``NUMERIC(5,2)``
+SLAs above zero), ids outside printable ASCII checked in Python (they come back with their
+cell; signer and cert window ids come back anyway), and a unique index on ``ack_event_id``
+alone (the table's primary key). When any row fails, or the table is not shaped like
+``sql/schema.sql``, the engine steps aside and the table is read the ordinary way, through the
+``postgresql`` source and the Python scanner: the result is then the same, and a bad row is
+named exactly as in any export.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from ..fatigue.reduction import Reduction
+
+NAME = "postgresql"
+TABLE = "signer_ack_event"
+WORK_MEM = "256MB"
+
+_DAY_US = 86_400_000_000
+_MARGIN = timedelta(days=2)
+#: Seconds from 0001-01-01 to 1970-01-01 (UTC): instants become microseconds since year 1,
+#: never negative, so integer division rounds down.
+_YEAR1_TO_EPOCH_S = 62_135_596_800
+_YEAR1 = datetime(1, 1, 1, tzinfo=UTC)
+
+# The columns the push-down reads and the types it vouches for (format_type's spelling).
+_TEXT_TYPES = frozenset({"text", "character varying"})
+_COLUMN_TYPES: Mapping[str, frozenset[str]] = {
+    "ack_event_id": _TEXT_TYPES,
+    "signer_id": _TEXT_TYPES,
+    "owner_route": _TEXT_TYPES,
+    "cert_window_id": _TEXT_TYPES,
+    "request_dt_utc": frozenset({"timestamp with time zone"}),
+    "ack_dt_utc": frozenset({"timestamp with time zone"}),
+    "ack_outcome": _TEXT_TYPES,
+    "sla_target_hours": frozenset({"numeric"}),
+}
+
+_CATALOG = """
+SELECT a.attname, regexp_replace(format_type(a.atttypid, a.atttypmod), '\\(.*\\)$', ''),
+       EXISTS (SELECT 1 FROM pg_index i
+               WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indnatts = 1
+                 AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indkey[0] = a.attnum)
+FROM pg_attribute a
+WHERE a.attrelid = to_regclass(%(table)s) AND a.attnum > 0 AND NOT a.attisdropped
+"""
+
+# One row per signer_ack_event row, every value an exact integer (or the ratio, a NUMERIC as
+# PostgreSQL rounds it). Expressions that could raise on a bad row (an infinite timestamp, a
+# division by zero, an overflowing cast) are guarded: a bad row only sets ``ok`` false. Each
+# level is a subquery with OFFSET 0 so that PostgreSQL computes its columns once per row, not
+# once per use (a CTE would be inlined, repeating the NUMERIC division in every aggregate).
+_ROWS = """
+SELECT f.*,
+       CASE WHEN ok THEN (sla * 100)::integer END AS sla_c,
+       CASE WHEN ok AND a IS NOT NULL
+            THEN (centi * 0.01)::numeric(8,2) / sla::numeric(5,2) END AS ratio,
+       day * 41671
+         + CASE WHEN a IS NULL THEN 41670
+                ELSE GREATEST(1, (a - %(off)s + 86399999999) / 86400000000 - %(oday)s - day)
+           END
+         + CASE WHEN outcome IS NULL THEN 1099511627776 ELSE 0 END AS key
+FROM (
+  SELECT e.*,
+         (r - %(off)s) / 86400000000 - %(oday)s AS day,
+         (a - r + 18000000) / 36000000 AS centi,
+         COALESCE(id ~ '^[ -~]+$', FALSE) AS plain_id,
+         COALESCE(r IS NOT NULL AND s IS NOT NULL AND s <> '' AND w IS DISTINCT FROM ''
+                  AND id IS NOT NULL AND route = ANY(%(routes)s::text[])
+                  AND (NOT answered OR (a IS NOT NULL AND a >= r
+                                        AND (a - r + 18000000) / 36000000 <= 99999999))
+                  AND (outcome IS NULL
+                       OR outcome IN ('approved', 'rejected', 'reroute_requested', 'timeout'))
+                  AND sla > 0 AND sla <= 999.99 AND sla = round(sla, 2), FALSE) AS ok
+  FROM (
+    SELECT ack_event_id AS id, signer_id AS s, owner_route AS route, cert_window_id AS w,
+           ack_outcome AS outcome, ack_dt_utc IS NOT NULL AS answered,
+           COALESCE(sla_target_hours, (%(slas)s::numeric[])[
+                    array_position(%(routes)s::text[], owner_route)]) AS sla,
+           CASE WHEN request_dt_utc BETWEEN %(lo)s AND %(hi)s
+                THEN (EXTRACT(EPOCH FROM request_dt_utc) * 1000000)::bigint
+                     + %(shift)s END AS r,
+           CASE WHEN ack_dt_utc BETWEEN %(lo)s AND %(hi)s
+                THEN (EXTRACT(EPOCH FROM ack_dt_utc) * 1000000)::bigint + %(shift)s END AS a
+    FROM signer_ack_event OFFSET 0
+  ) e OFFSET 0
+) f OFFSET 0
+"""
+
+_CELLS = """
+SELECT s, w, key, COUNT(*), COALESCE(SUM(centi), 0),
+       COUNT(*) FILTER (WHERE centi > sla_c),
+       COUNT(*) FILTER (WHERE scale(ratio) = 16),
+       COUNT(*) FILTER (WHERE scale(ratio) = 20),
+       COUNT(*) FILTER (WHERE scale(ratio) = 24),
+       COALESCE(SUM(ratio), 0),
+       COUNT(*) FILTER (WHERE NOT ok OR scale(ratio) NOT IN (12, 16, 20, 24)),
+       string_agg(id, E'\n') FILTER (WHERE NOT plain_id)
+FROM (""" + _ROWS + """) g GROUP BY s, w, key
+"""
+
+_LATE = """
+SELECT id, s, route, w, r - %(origin)s,
+       CASE WHEN outcome IS NULL THEN NULL ELSE a - %(origin)s END, sla_c
+FROM (""" + _ROWS + """) g
+WHERE ok AND (outcome IS NULL OR (a IS NOT NULL AND centi >= sla_c))
+ORDER BY id
+"""
+
+_FIRST_REQUEST = "SELECT request_dt_utc FROM signer_ack_event ORDER BY ack_event_id LIMIT 1"
+
+
+class _StepAside(Exception):
+    """The push-down cannot vouch for the table: read it the ordinary way."""
+
+
+def is_events_table(ref: str) -> bool:
+    """Whether ``ref`` is a ``postgresql://`` reference to ``signer_ack_event``."""
+    from ..sources.postgres import SCHEMES
+
+    scheme = ref.partition("://")[0].lower() if "://" in ref else ""
+    if scheme not in SCHEMES:
+        return False
+    query = ref.partition("?")[2].split("#")[0]
+    return f"table={TABLE}" in query.split("&")
+
+
+@hookimpl
+def govgate_reduce_events(ref: str, path: Path | None, engine: str | None,
+                          settings: Mapping[str, Any], default_sla: Mapping[str, int],
+                          refresh_anchor: datetime | None, pending: bool) -> Reduction | None:
+    # With a file, the rows are already here (the push-down stepped aside, or engine: python).
+    if path is not None or engine not in (None, NAME) or not is_events_table(ref):
+        return None
+    try:
+        return reduce_table(ref, settings, default_sla, refresh_anchor, pending)
+    except _StepAside:
+        return None
+
+
+def reduce_table(ref: str, settings: Mapping[str, Any], default_sla: Mapping[str, int],
+                 refresh_anchor: datetime | None, pending: bool) -> Reduction:
+    """Run the reduction in the database ``ref`` names.
+
+    :raises _StepAside: When a row or the table's shape is not one the push-down vouches for.
+    :raises SourceError: When the database cannot be read (as the ``postgresql`` source).
+    """
+    from ..errors import SourceError
+    from ..sources.postgres import PostgresSettings, _error_text, parse_ref
+
+    conninfo, _table = parse_ref(ref)
+    cfg = PostgresSettings.from_settings(settings)
+    password = cfg.password(ref)
+    try:
+        import psycopg
+    except ImportError:
+        raise SourceError("reading PostgreSQL needs psycopg: install govgate[postgres]",
+                          source=ref) from None
+    try:
+        with _snapshot(conninfo, password, cfg.timeout_seconds) as conn:
+            return _reduce(conn, default_sla, refresh_anchor, pending)
+    except psycopg.OperationalError as exc:
+        raise SourceError(f"cannot read the database: {_error_text(exc, password)}",
+                          source=ref) from None
+    except psycopg.Error as exc:
+        raise SourceError(f"query failed: {_error_text(exc, password)}", source=ref) from None
+
+
+@contextmanager
+def _snapshot(conninfo: str, password: str | None, timeout: float) -> Iterator[Any]:
+    """A read-only ``REPEATABLE READ`` transaction (both queries see one snapshot), in UTC,
+    under the statement timeout, with :data:`WORK_MEM`, rolled back at the end."""
+    import psycopg
+
+    kwargs: dict[str, Any] = {"connect_timeout": max(2, math.ceil(timeout)),
+                              "application_name": "govgate"}
+    if password is not None:
+        kwargs["password"] = password
+    conn = psycopg.connect(conninfo, autocommit=False, **kwargs)
+    try:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        # work_mem for this transaction only: the cells' hash aggregate (NUMERIC sums, one
+        # group per signer, window and cell) spills to disk at the 4 MB default.
+        conn.execute("SELECT set_config('TimeZone', 'UTC', true), "
+                     "set_config('statement_timeout', %s, true), "
+                     "set_config('work_mem', %s, true)",
+                     (f"{math.ceil(timeout * 1000)}ms", WORK_MEM))
+        yield conn
+    finally:
+        try:
+            conn.rollback()
+        finally:
+            conn.close()
+
+
+def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime | None,
+            pending: bool) -> Reduction:
+    from ..fatigue.reduction import Reduction, first_row_origin, grid_origin
+    from ..fatigue.validate import FIRST_INSTANT, LAST_INSTANT
+
+    _check_table(conn)
+    if refresh_anchor is not None:
+        origin = grid_origin(refresh_anchor)
+    else:
+        first = conn.execute(_FIRST_REQUEST).fetchone()
+        origin = first_row_origin(first[0] if first else None)
+    origin_us = (origin - _YEAR1) // timedelta(microseconds=1)
+    routes = sorted(default_sla)
+    params = {
+        "routes": routes,
+        "slas": [Decimal(default_sla[r]).scaleb(-2) for r in routes],
+        # Two days inside the loader's limits: a row near them is left to the Python scanner.
+        "lo": FIRST_INSTANT + _MARGIN, "hi": LAST_INSTANT - _MARGIN,
+        "shift": _YEAR1_TO_EPOCH_S * 1_000_000,
+        "off": origin_us % _DAY_US, "oday": origin_us // _DAY_US, "origin": origin_us,
+    }  # fmt: skip
+    cells, window_days, count = _cells(conn.execute(_CELLS, params))
+    late = _late(conn.execute(_LATE, params)) if pending else None
+    return Reduction(origin, count, cells, window_days, late)
+
+
+def _check_table(conn: Any) -> None:
+    """The table exists with the columns and types of ``sql/schema.sql`` and a unique index on
+    ``ack_event_id`` (the push-down does not look for duplicates itself)."""
+    found = {name: (kind, unique)
+             for name, kind, unique in conn.execute(_CATALOG, {"table": TABLE}).fetchall()}
+    for column, kinds in _COLUMN_TYPES.items():
+        if column not in found or found[column][0] not in kinds:
+            raise _StepAside
+    if not found["ack_event_id"][1]:
+        raise _StepAside
+
+
+def _cells(rows: Any) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]], int]:
+    from collections import defaultdict
+
+    from ..fatigue.cells import DAY_SPAN, PENDING_FLAG
+    from ..fatigue.reduction import cell_sums
+
+    cells: dict[str, defaultdict[int, int]] = {}
+    window_days: dict[str, dict[str, set[int]]] = {}
+    count = 0
+    half_flag = PENDING_FLAG // 2
+    for (signer, window, key, rows_n, latency, breaches, s16, s20, s24, ratio, bad,
+         other_ids) in rows:
+        if bad or signer is None or not signer.isprintable() or (
+                window is not None and not window.isprintable()):
+            raise _StepAside
+        if other_ids is not None and not all(
+                aid and aid.isprintable() for aid in other_ids.split("\n")):
+            raise _StepAside  # ids outside printable ASCII, checked here as the loader does
+        count += rows_n
+        mine = cells.get(signer)
+        if mine is None:
+            mine = cells[signer] = defaultdict(int)
+            window_days[signer] = {}
+        mine[key] += cell_sums(rows_n, int(latency), breaches, s16, s20, s24,
+                               _scaled(ratio, 24))
+        if window is not None:
+            day = (key - PENDING_FLAG if key >= half_flag else key) // DAY_SPAN
+            window_days[signer].setdefault(window, set()).add(day)
+    return dict(cells), window_days, count
+
+
+def _late(rows: Any) -> Any:
+    from ..fatigue.scan import NO_ANSWER, LateRows
+
+    late = LateRows()
+    for aid, signer, route, window, requested, answered, sla_c in rows:
+        late.ids.append(aid)
+        late.signers.append(signer)
+        late.routes.append(route)
+        late.windows.append(window)
+        late.requested.append(requested)
+        late.answered.append(NO_ANSWER if answered is None else answered)
+        late.slas.append(sla_c)
+    return late
+
+
+def _scaled(value: Decimal, scale: int) -> int:
+    """``value * 10**scale`` as an exact integer (``value`` has at most ``scale`` decimals)."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    magnitude = int("".join(map(str, digits)) or "0")
+    shift = scale + exponent
+    if shift < 0:  # pragma: no cover - PostgreSQL's ratios have at most 24 decimals
+        raise ValueError(f"{value} has more than {scale} decimals")
+    scaled: int = magnitude * 10**shift
+    return -scaled if sign else scaled
