@@ -180,6 +180,10 @@ def _shared_history(hook: pluggy.HookRelay, log: EventLog, as_of: datetime,
         if at == as_of:
             return refreshes
         if causal and at > as_of and refreshes and refreshes[0].at <= as_of:
+            from ..fatigue.daily import History
+
+            if isinstance(refreshes, History):
+                return refreshes.until((as_of - refreshes[0].at).days + 1)
             return [r for r in refreshes if r.at <= as_of]
     value: Sequence[Refresh] = hook.govgate_fatigue_history(
         events=log, as_of=as_of, thresholds=thresholds, classify=classify)
