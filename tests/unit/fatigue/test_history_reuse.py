@@ -15,8 +15,8 @@ import pytest
 from tests.unit.fatigue.factories import AS_OF, random_events, write_csv
 
 from govgate.checks import fatigue as plugin
-from govgate.fatigue.events import load_events
 from govgate.fatigue.daily import History
+from govgate.fatigue.events import load_events
 from govgate.fatigue.heatmap import classify, history
 from govgate.fatigue.model import Thresholds
 from govgate.plugins import get_plugin_manager
