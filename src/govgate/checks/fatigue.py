@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -161,33 +161,43 @@ def get_history(evaluation: Evaluation) -> Sequence[Refresh] | None:
 #: Per loaded export: the histories computed from it, ``(hook, as_of, thresholds, classify)``.
 #: A document evaluates the same events several times (the readback at the period's open and
 #: close, the review's what-if replays); without this each one replays the whole history.
+#: The built-in histories are held weakly: one lives as long as an evaluation uses it, so the
+#: replays of a review do not pile up (a plugin's history, often a plain list, is held).
+_Held = Callable[[], "Sequence[Refresh] | None"]
 _HISTORIES: weakref.WeakKeyDictionary[EventLog, list[tuple[Any, datetime, Thresholds, Any,
-                                                         Sequence[Refresh]]]] = (
-    weakref.WeakKeyDictionary())
+                                                         _Held]]] = weakref.WeakKeyDictionary()
 
 
 def _shared_history(hook: pluggy.HookRelay, log: EventLog, as_of: datetime,
                     thresholds: Thresholds, classify: Classifier) -> Sequence[Refresh]:
+    from ..fatigue.daily import History
+
     known = _HISTORIES.setdefault(log, [])
+    known[:] = [entry for entry in known if entry[4]() is not None]  # forget the let-go ones
     # The built-in history is causal (a refresh depends on the refreshes before it only), so an
     # earlier as-of is a prefix of a later one's; a plugin's history is reused only as it is.
     causal = all(impl.plugin is _THIS_MODULE
                  for impl in hook.govgate_fatigue_history.get_hookimpls())
-    for other_hook, at, other_thresholds, other_classify, refreshes in known:
-        if other_hook is not hook or other_thresholds != thresholds \
+    for other_hook, at, other_thresholds, other_classify, ref in known:
+        refreshes = ref()
+        if refreshes is None or other_hook is not hook or other_thresholds != thresholds \
                 or other_classify is not classify:
             continue
         if at == as_of:
             return refreshes
         if causal and at > as_of and refreshes and refreshes[0].at <= as_of:
-            from ..fatigue.daily import History
-
             if isinstance(refreshes, History):
                 return refreshes.until((as_of - refreshes[0].at).days + 1)
             return [r for r in refreshes if r.at <= as_of]
     value: Sequence[Refresh] = hook.govgate_fatigue_history(
         events=log, as_of=as_of, thresholds=thresholds, classify=classify)
-    known.append((hook, as_of, thresholds, classify, value))
+    held: _Held
+    if isinstance(value, History):
+        held = weakref.ref(value)
+    else:
+        def held() -> Sequence[Refresh]:
+            return value
+    known.append((hook, as_of, thresholds, classify, held))
     return value
 
 

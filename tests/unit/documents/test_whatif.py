@@ -37,7 +37,7 @@ def test_lower_threshold_actually_promotes(scenario: Config,
     assert before["heatmap_red"] == 0 and after.counts["heatmap_red"] >= 1
     assert after.versions == ("2.0.0",)
     # The candidate is in force from the month's first instant, whatever its approval date.
-    promotes = after.snapshot.section("promote")["promotes"]
+    promotes = after.promote["promotes"]
     red = [p for p in promotes if p["trigger_type"] == "heatmap_red"]
     assert red and all(p["policy_version_at_time"] == "2.0.0" for p in red)
     # The baseline evaluation is untouched by the replay.
@@ -50,7 +50,7 @@ def test_a_lower_version_number_is_still_in_force(scenario: Config,
     doc = candidate_from_bytes(candidate("0.9.0", red_min_windows=3), "old.yaml")
     outcome = replay_month(scenario, docs_pm, baseline, OCTOBER, doc, "old")
     assert outcome.counts["heatmap_red"] >= 1
-    assert outcome.snapshot.section("promote")["policy_version"] == "0.9.0"
+    assert outcome.promote["policy_version"] == "0.9.0"
 
 
 def test_counts_are_side_by_side_in_the_review(scenario: Config,

@@ -53,7 +53,7 @@ DECISIONS = """\
 class _Log:
     pending: Sequence[PendingAck]
     late_rows: LateRows = field(default_factory=LateRows)  # what the promote replay reads
-    grid_origin: datetime = day(0)
+    grid_origin: datetime = field(default_factory=lambda: day(0))
 
 
 @pytest.fixture
