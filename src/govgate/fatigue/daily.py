@@ -283,7 +283,8 @@ class History(Sequence[Refresh]):
             self._keys.append([sorted(load.cells) for load in self._loads])
         keys = self._keys[0]
         rows: list[list[HeatmapRow]] = [[] for _ in range(hi - lo)]
-        names, sums, start, window = self._names, self._sums, self._start, self._window
+        names, start, window = self._names, self._start, self._window
+        sums = self._sums or {}  # a large log's memo lives for one block only
         codes = self._codes
         for pos, load in enumerate(self._loads):  # sorted by signer_id: rows come out sorted
             first = max(load.first_day - start, lo)

@@ -124,8 +124,11 @@ def history(
     return _refreshes(log, as_of, thresholds, classify, every_day=True)
 
 
-#: Per loaded log: cell sums -> (avg ratio, breaches, avg latency), see ``sums_numbers``.
+#: Per loaded log: cell sums -> (avg ratio, breaches, avg latency), see ``sums_numbers``. Kept
+#: for the next history of the same log (a readback's, a review's replays) while it is small;
+#: a large one (thousands of signers: ~400 bytes an entry) is let go with the pass.
 _SUMS: weakref.WeakKeyDictionary[EventLog, SumsTable] = weakref.WeakKeyDictionary()
+_KEEP_SUMS = 65_536
 
 
 def _refreshes(
@@ -146,12 +149,16 @@ def _refreshes(
     names = [""]  # class names by code; 0 means "not seen yet"
     # Cell sums -> (ratio, breaches, latency): a pure function of the sums, and quiet days
     # repeat sums; shared by every history computed from this log.
-    sums = _SUMS.setdefault(log, {})
+    sums = _SUMS.pop(log, None) or {}
     for pos, load in enumerate(seen):  # sorted by signer_id, so each day's rows come out sorted
         numbers = day_numbers(load, start, 0, days, window)
         _signer_history(load, pos, start, numbers, thresholds, classify, first_row_day, rows,
                         codes, names, sums)
     kept = {first_row_day + j: tuple(day_rows) for j, day_rows in enumerate(rows)}
+    if len(sums) <= _KEEP_SUMS:
+        _SUMS[log] = sums
+    else:
+        sums = {}  # the History fills a small one per block of rows it recomputes
     return History(log, seen, start, window, codes, names, sums, kept)
 
 
