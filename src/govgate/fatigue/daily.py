@@ -194,7 +194,6 @@ class History(Sequence[Refresh]):
     def __init__(self, log: EventLog, loads: Sequence[SignerLoad], start: int, window: int,
                  codes: list[bytearray], names: list[str], sums: SumsTable,
                  rows: Mapping[int, tuple[HeatmapRow, ...]]) -> None:
-        self._log = log
         self._loads = tuple(loads)
         self._signers = tuple(load.signer_id for load in loads)
         self._index = {signer: pos for pos, signer in enumerate(self._signers)}
@@ -220,6 +219,11 @@ class History(Sequence[Refresh]):
         view = copy.copy(self)
         view._count = max(0, min(count, self._count))
         return view
+
+    @property
+    def days_with_rows_held(self) -> int:
+        """How many refreshes' rows are held now (bounded: a few blocks, whatever was read)."""
+        return sum(len(block) for block in self._blocks.values())
 
     def shares_store(self, other: History) -> bool:
         """Whether both are views of one computed history."""

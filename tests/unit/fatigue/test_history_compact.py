@@ -91,3 +91,16 @@ def test_a_classifier_with_its_own_names_keeps_them(tmp_path: Path) -> None:
         for row in refresh.rows:
             assert row.classification == f"w{row.concurrent_window_count_14d}"
             assert refresh.classification[row.signer_id] == row.classification
+
+
+def test_rows_held_stay_bounded_whatever_is_read(tmp_path: Path) -> None:
+    """Memory grows with signers, not signers x days: reading every refresh's rows and hash
+    keeps a few blocks of rows, never the whole history's."""
+    rng = random.Random(9)
+    log = load_events(write_csv(tmp_path / "e.csv", random_events(rng, 300, days=8 * BLOCK_DAYS)))
+    full = history(log, AS_OF)
+    assert isinstance(full, History) and len(full) > 6 * BLOCK_DAYS
+    assert full.days_with_rows_held <= BLOCK_DAYS  # the classifying pass keeps the latest block
+    for refresh in full:
+        assert refresh.snapshot_hash and refresh.rows is not None
+        assert full.days_with_rows_held <= 3 * BLOCK_DAYS
