@@ -46,6 +46,9 @@ COMMANDS: dict[str, list[str]] = {
     "promote": ["promote", "--no-deliver"],
     "readback": ["readback", "--quarter", "2026-Q3"],
     "review": ["review", "--month", "2026-10"],
+    # The month replayed under two candidate policies (one with other thresholds).
+    "review-sim": ["review", "--month", "2026-10", "--simulate", "candidates/same.yaml",
+                   "--simulate", "candidates/lower.yaml"],
 }
 
 
@@ -54,7 +57,24 @@ def _project(name: str) -> Path:
     if not (path / "govgate.yaml").exists():
         subprocess.run([sys.executable, str(HERE / "gen_project.py"), "--out", str(path),
                         *PROJECTS[name]], check=True)
+    _candidates(path)
     return path
+
+
+def _candidates(project: Path) -> None:
+    """Two what-if candidates beside the project: its backup owner policy as a new version, once
+    as it is and once with lower red thresholds (``review-sim``)."""
+    folder = project / "candidates"
+    if (folder / "lower.yaml").exists():
+        return
+    (policy,) = sorted((project / "policies").glob("backup-owner-policy-*.yaml"))[-1:]
+    text = policy.read_text()
+    version = next(line for line in text.splitlines() if line.startswith("version:"))
+    folder.mkdir(exist_ok=True)
+    (folder / "same.yaml").write_text(text.replace(version, "version: 9.0.0"))
+    (folder / "lower.yaml").write_text(text.replace(version, "version: 9.1.0")
+                                       + "thresholds:\n  red_min_windows: 2\n"
+                                         "  amber_ratio: \"0.6\"\n")
 
 
 def _run(project: Path, args: list[str]) -> tuple[float, float, int]:

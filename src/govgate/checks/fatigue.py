@@ -195,17 +195,20 @@ def get_history(evaluation: Evaluation) -> Sequence[Refresh] | None:
     return result
 
 
-#: Per loaded export: the histories computed from it, ``(hook, as_of, thresholds, classify)``.
-#: A document evaluates the same events several times (the readback at the period's open and
-#: close, the review's what-if replays); without this each one replays the whole history.
-_HISTORIES: weakref.WeakKeyDictionary[EventLog, list[tuple[Any, datetime, Any,
-                                                         Sequence[Refresh]]]] = (
+#: Per loaded export: the histories computed from it, ``(hook, as_of, key, held)``. A
+#: document evaluates the same events several times (the readback at the period's open and
+#: close, the review's what-if replays); without this each one replays the whole history. The
+#: built-in histories are held weakly: one lives as long as an evaluation uses it, so the
+#: replays of a review do not pile up (a plugin's history, often a plain list, is held).
+_Held = Callable[[], "Sequence[Refresh] | None"]
+_HISTORIES: weakref.WeakKeyDictionary[EventLog, list[tuple[Any, datetime, Any, _Held]]] = (
     weakref.WeakKeyDictionary())
 
 
 def _shared_history(evaluation: Evaluation, log: EventLog, as_of: datetime,
                     thresholds: Thresholds, classify: Classifier,
                     thresholds_at: Callable[[datetime], Thresholds]) -> Sequence[Refresh]:
+    from ..fatigue.daily import History
     from ..promote.plugin import get_promote_inputs
 
     hook = evaluation.hook
@@ -213,22 +216,33 @@ def _shared_history(evaluation: Evaluation, log: EventLog, as_of: datetime,
     # (a what-if replay with a candidate policy gets another key, so another history).
     schedule = tuple((p.version, p.approved_dt_utc, p.thresholds)
                      for p in get_promote_inputs(evaluation).policies)
+    key = (schedule, thresholds, classify)
     known = _HISTORIES.setdefault(log, [])
+    known[:] = [entry for entry in known if entry[3]() is not None]  # forget the let-go ones
     # The built-in history is causal (a refresh depends on the refreshes before it only), so an
     # earlier as-of is a prefix of a later one's; a plugin's history is reused only as it is.
     causal = all(impl.plugin is _THIS_MODULE
                  for impl in hook.govgate_fatigue_history.get_hookimpls())
-    for other_hook, at, key, refreshes in known:
-        if other_hook is not hook or key != (schedule, thresholds, classify):
+    for other_hook, at, other_key, ref in known:
+        refreshes = ref()
+        if refreshes is None or other_hook is not hook or other_key != key:
             continue
         if at == as_of:
             return refreshes
         if causal and at > as_of and refreshes and refreshes[0].at <= as_of:
+            if isinstance(refreshes, History):
+                return refreshes.until((as_of - refreshes[0].at).days + 1)
             return [r for r in refreshes if r.at <= as_of]
     value: Sequence[Refresh] = hook.govgate_fatigue_history(
         events=log, as_of=as_of, thresholds=thresholds, classify=classify,
         thresholds_at=thresholds_at)
-    known.append((hook, as_of, (schedule, thresholds, classify), value))
+    held: _Held
+    if isinstance(value, History):
+        held = weakref.ref(value)
+    else:
+        def held() -> Sequence[Refresh]:
+            return value
+    known.append((hook, as_of, key, held))
     return value
 
 

@@ -73,11 +73,11 @@ def run_review(config: Config, pm: pluggy.PluginManager, period: Period, as_of: 
         if proposal.document is not None:
             found = replay(proposal.document, "")
             outcomes.append(Outcome("proposed", (proposal.version or "",),
-                                    found.counts, found.snapshot))
+                                    found.counts, found.promote))
     for name, doc in parsed:
         result = replay(doc, "")
         outcomes.append(Outcome(f"candidate {name}", (doc.version,), result.counts,
-                                result.snapshot))
+                                result.promote))
     refreshes = month_refreshes(snap.history, period, snap.at)
     grid = grid_from_sections(
         {"history": {"days": [format_instant(r.at) for r in refreshes],

@@ -2,10 +2,17 @@
 
 Lesson 174: "if no ``heatmap_red`` row produces a promote event in a full month, the thresholds
 are wrong ... lower the threshold until the system actually promotes". A what-if answers that
-before a policy is approved: the project's inputs are evaluated again at the month's close with
-the candidate in force from the month's first instant (earlier versions stay in force before
-it, later ones are dropped), through the same plugins and hooks as the gate -- the heat-map is
-reclassified with the candidate's thresholds and the promote engine replays rung 1, 2 and 3.
+before a policy is approved: the project's loaded inputs are evaluated again at the month's close
+with the candidate in force from the month's first instant (earlier versions stay in force
+before it, later ones are dropped), through the same plugins and hooks as the gate -- the
+heat-map is reclassified with the candidate's thresholds and the promote engine replays rung 1,
+2 and 3.
+
+A candidate changes only the promote side (and maybe the thresholds), so a replay evaluates only
+that: the promote domain and the fatigue history it reads (shared with the baseline when the
+thresholds are the same), never the reconciliation or the artifacts. An outcome keeps the
+promote section it counted, not the evaluation, so replays are let go as soon as they are
+counted.
 
 Rung-2 decisions are the team lead's real answers: under a candidate a decision only applies
 when its page exists there too, so freeze gates are counted as applied decisions, next to the
@@ -27,7 +34,7 @@ from ..promote.model import BackupOwnerPolicy, PromoteInputs
 from ..promote.policy import KIND, policy_from_doc
 from ..timeutil import parse_instant
 from .periods import Period
-from .snapshots import Snapshot, evaluate_at
+from .snapshots import Snapshot
 
 if TYPE_CHECKING:
     import pluggy
@@ -50,12 +57,13 @@ METRICS: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class Outcome:
-    """One policy's month: its label, the versions in force, the counts and the evaluation."""
+    """One policy's month: its label, the versions in force, the counts and the promote section
+    they were counted from."""
 
     label: str
     versions: tuple[str, ...]
     counts: dict[str, int]
-    snapshot: Snapshot
+    promote: dict[str, Any]
 
 
 def candidate_from_bytes(data: bytes, source: str) -> PolicyDoc:
@@ -103,11 +111,15 @@ def _within(period: Period, close: datetime, instant: str | None) -> bool:
 
 def month_counts(snapshot: Snapshot, period: Period) -> dict[str, int]:
     """The :data:`METRICS` of one evaluation, restricted to the period."""
-    section = snapshot.section("promote")
-    promotes = [p for p in section.get("promotes", ())
-                if _within(period, snapshot.at, p.get("promoted_at_dt_utc"))]
-    pages = [p for p in section.get("pages", ()) if _within(period, snapshot.at, p.get("at"))]
     loaded: PromoteInputs | None = snapshot.evaluation.inputs.get("promote")
+    return _counts(snapshot.section("promote"), loaded, snapshot.at, period)
+
+
+def _counts(section: dict[str, Any], loaded: PromoteInputs | None, close: datetime,
+            period: Period) -> dict[str, int]:
+    promotes = [p for p in section.get("promotes", ())
+                if _within(period, close, p.get("promoted_at_dt_utc"))]
+    pages = [p for p in section.get("pages", ()) if _within(period, close, p.get("at"))]
     windows = loaded.cert_windows if loaded else ()
 
     def critical(page: dict[str, Any]) -> bool:
@@ -121,7 +133,7 @@ def month_counts(snapshot: Snapshot, period: Period) -> dict[str, int]:
     counts["rung2_pages"] = len(pages)
     counts["critical_pages"] = sum(critical(p) for p in pages)
     counts["freeze_gates"] = sum(
-        d.get("option") == "freeze_gate" and _within(period, snapshot.at, d.get("decided_at"))
+        d.get("option") == "freeze_gate" and _within(period, close, d.get("decided_at"))
         for d in section.get("decisions", ()))
     return counts
 
@@ -143,13 +155,24 @@ def _versions(policies: Sequence[BackupOwnerPolicy], period: Period,
 
 def outcome_of(label: str, snapshot: Snapshot, period: Period) -> Outcome:
     loaded: PromoteInputs | None = snapshot.evaluation.inputs.get("promote")
-    versions = _versions(loaded.policies if loaded else (), period, snapshot.at)
-    return Outcome(label, versions, month_counts(snapshot, period), snapshot)
+    return _outcome(label, snapshot.section("promote"), loaded, snapshot.at, period)
+
+
+def _outcome(label: str, section: dict[str, Any], loaded: PromoteInputs | None,
+             close: datetime, period: Period) -> Outcome:
+    versions = _versions(loaded.policies if loaded else (), period, close)
+    return Outcome(label, versions, _counts(section, loaded, close, period), section)
 
 
 def replay_month(config: Config, pm: pluggy.PluginManager, baseline: Snapshot, period: Period,
                  candidate: PolicyDoc, label: str) -> Outcome:
-    """Evaluate ``baseline``'s inputs again at its instant with ``candidate`` in force from the
-    period's start."""
+    """Evaluate the promote domain on ``baseline``'s inputs again at its instant with
+    ``candidate`` in force from the period's start (see the module docstring)."""
+    from ..evaluation import Evaluation
+    from ..promote.plugin import get_promote_result
+
     inputs = with_candidate(baseline.evaluation.inputs, candidate, period.start)
-    return outcome_of(label, evaluate_at(config, pm, baseline.at, inputs), period)
+    evaluation = Evaluation(as_of=baseline.at, config=config, hook=pm.hook, inputs=inputs)
+    result = get_promote_result(evaluation)  # the gate's own promote evaluation and hooks
+    section = result.section() if result is not None else {}
+    return _outcome(label, section, inputs.get("promote"), baseline.at, period)

@@ -121,6 +121,13 @@ class EventLog:
         return tuple(out)
 
     @property
+    def late_rows(self) -> LateRows:
+        """The columns behind :attr:`pending` (``fatigue/pending.py`` reads them directly)."""
+        if self._late is None:
+            raise RuntimeError(f"{self.source} was loaded with pending=False")
+        return self._late
+
+    @property
     def signer_ids(self) -> tuple[str, ...]:
         """Every signer in the export, sorted."""
         return tuple(s.signer_id for s in self.signers)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 OwnerRoute = Literal["publish_gate", "faq_rewrite", "freeze_bypass", "exec_readback"]
 #: The lesson's four owner routes: the default. A backup_owner_policy may declare more
@@ -79,15 +80,81 @@ class PendingAck:
     sla_target_hours: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+class RefreshSource(Protocol):
+    """Where an on-demand :class:`Refresh` reads its rows, classes and hash (see ``daily.py``)."""
+
+    def rows_at(self, index: int) -> tuple[HeatmapRow, ...]: ...
+
+    def classification_at(self, index: int) -> Mapping[str, str]: ...
+
+    def snapshot_hash_at(self, index: int) -> str: ...
+
+
 class Refresh:
     """One daily refresh of the heat-map: its instant, rows, classifications and snapshot hash.
 
     ``classification`` covers every signer seen in the export up to ``at``, also those with no row
     in the 14-day window (they are green, or still recovering).
+
+    Built either with every value (a plugin's history, tests) or on demand over a shared store:
+    a daily history of thousands of signers over years keeps one byte per signer-day, and the
+    rows and the hash of a day are computed when a consumer asks for them (see ``daily.py``).
     """
 
-    at: datetime
-    rows: tuple[HeatmapRow, ...]
-    classification: dict[str, str] = field(hash=False)
-    snapshot_hash: str
+    __slots__ = ("_classification", "_hash", "_index", "_rows", "_source", "at")
+
+    def __init__(self, at: datetime, rows: tuple[HeatmapRow, ...],
+                 classification: Mapping[str, str], snapshot_hash: str) -> None:
+        self.at = at
+        self._rows: tuple[HeatmapRow, ...] | None = rows
+        self._classification: Mapping[str, str] | None = classification
+        self._hash: str | None = snapshot_hash
+        self._source: RefreshSource | None = None
+        self._index = 0
+
+    @classmethod
+    def on_demand(cls, at: datetime, source: RefreshSource, index: int) -> Refresh:
+        """A refresh whose values ``source`` computes when asked (index ``index`` there)."""
+        refresh = cls.__new__(cls)
+        refresh.at = at
+        refresh._rows = refresh._classification = refresh._hash = None
+        refresh._source = source
+        refresh._index = index
+        return refresh
+
+    @property
+    def rows(self) -> tuple[HeatmapRow, ...]:
+        """The view's rows, sorted by ``signer_id``."""
+        if self._rows is not None:
+            return self._rows
+        assert self._source is not None
+        return self._source.rows_at(self._index)  # not kept here: the source bounds the memory
+
+    @property
+    def classification(self) -> Mapping[str, str]:
+        """Signer -> class for every signer seen up to ``at``, in ``signer_id`` order."""
+        if self._classification is None:
+            assert self._source is not None
+            self._classification = self._source.classification_at(self._index)
+        return self._classification
+
+    @property
+    def snapshot_hash(self) -> str:
+        """The pinned snapshot hash of the rows (see ``snapshot.py``)."""
+        if self._hash is None:
+            assert self._source is not None
+            self._hash = self._source.snapshot_hash_at(self._index)
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Refresh):
+            return NotImplemented
+        return (self.at == other.at and self.rows == other.rows
+                and dict(self.classification) == dict(other.classification)
+                and self.snapshot_hash == other.snapshot_hash)
+
+    def __hash__(self) -> int:
+        return hash((self.at, self.snapshot_hash))
+
+    def __repr__(self) -> str:
+        return f"Refresh(at={self.at!r}, snapshot_hash={self.snapshot_hash!r})"

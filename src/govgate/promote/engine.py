@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,8 +64,14 @@ def ordered_refreshes(refreshes: Sequence[Refresh], as_of: datetime) -> tuple[Re
     return result
 
 
-def pending_index(pending: Sequence[PendingAck]) -> dict[tuple[str, str], tuple[PendingAck, ...]]:
+def pending_index(
+    pending: Sequence[PendingAck],
+) -> Mapping[tuple[str, str], Sequence[PendingAck]]:
     """Ack events by ``(signer_id, owner_route)``, each ordered by request time then id."""
+    from ..fatigue.pending import PendingAcks
+
+    if isinstance(pending, PendingAcks):
+        return pending.by_signer_route()  # the loader's columns, no item built
     index: dict[tuple[str, str], list[PendingAck]] = {}
     for ack in pending:
         index.setdefault((ack.signer_id, ack.owner_route), []).append(ack)
@@ -84,7 +90,7 @@ class _Replay:
     """The mutable state of one replay; only :func:`replay_promotions` sees it."""
 
     def __init__(self, policies: Sequence[BackupOwnerPolicy],
-                 index: dict[tuple[str, str], tuple[PendingAck, ...]], trigger: TriggerFn):
+                 index: Mapping[tuple[str, str], Sequence[PendingAck]], trigger: TriggerFn):
         self.policies = policies
         self.index = index
         self.trigger = trigger

@@ -152,7 +152,11 @@ def get_promote_result(evaluation: Evaluation) -> PromoteResult | None:
 
     history = get_history(evaluation) or ()
     log = get_event_log(evaluation)
-    pending: Sequence[PendingAck] = log.pending if log is not None else ()
+    pending: Sequence[PendingAck] = ()
+    if log is not None:
+        from ..fatigue.pending import pending_acks
+
+        pending = pending_acks(log)  # items built only where a rule reads them
     hook = evaluation.hook
 
     def trigger(route: RouteRule, refresh: Refresh, pending: Sequence[PendingAck],

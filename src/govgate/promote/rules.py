@@ -69,6 +69,14 @@ def aged_pending_trigger(
     oldest aged ack (the first in that order).
     """
     t = refresh.at
+    from ..fatigue.pending import PendingGroup
+
+    if isinstance(pending, PendingGroup) and pending.key == (route.primary_signer,
+                                                             route.owner_route):
+        # The loader's columns: the same test on integers, no item built.
+        found = pending.first_aged(t, thresholds.window_days, thresholds.aged_factor)
+        return None if found is None else Trigger("pending_acks_aged",
+                                                  f"signer_ack_event:{found}")
     start = bisect_left(pending, t - timedelta(days=thresholds.window_days),
                         key=lambda a: a.request_dt_utc)
     for ack in pending[start:]:

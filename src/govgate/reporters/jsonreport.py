@@ -72,5 +72,14 @@ def result_dict(result: GateResult) -> dict[str, Any]:
     }
 
 
+#: The last result rendered and its text: ``check --format json`` writes the same result as
+#: result.json, as the json report and on stdout; a large result is rendered once.
+_LAST: list[tuple[GateResult, str]] = []
+
+
 def render(result: GateResult, context: ReportContext) -> str:
-    return json.dumps(result_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if _LAST and _LAST[0][0] is result:
+        return _LAST[0][1]
+    text = json.dumps(result_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    _LAST[:] = [(result, text)]
+    return text

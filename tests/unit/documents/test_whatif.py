@@ -37,7 +37,7 @@ def test_lower_threshold_actually_promotes(scenario: Config,
     assert before["heatmap_red"] == 0 and after.counts["heatmap_red"] >= 1
     assert after.versions == ("2.0.0",)
     # The candidate is in force from the month's first instant, whatever its approval date.
-    promotes = after.snapshot.section("promote")["promotes"]
+    promotes = after.promote["promotes"]
     red = [p for p in promotes if p["trigger_type"] == "heatmap_red"]
     assert red and all(p["policy_version_at_time"] == "2.0.0" for p in red)
     # The baseline evaluation is untouched by the replay.
@@ -50,7 +50,7 @@ def test_a_lower_version_number_is_still_in_force(scenario: Config,
     doc = candidate_from_bytes(candidate("0.9.0", red_min_windows=3), "old.yaml")
     outcome = replay_month(scenario, docs_pm, baseline, OCTOBER, doc, "old")
     assert outcome.counts["heatmap_red"] >= 1
-    assert outcome.snapshot.section("promote")["policy_version"] == "0.9.0"
+    assert outcome.promote["policy_version"] == "0.9.0"
 
 
 def test_counts_are_side_by_side_in_the_review(scenario: Config,
@@ -80,3 +80,54 @@ def test_bad_candidates_are_refused(mutate: Any, message: str) -> None:
     with pytest.raises(GovgateError) as info:
         candidate_from_bytes(yaml.safe_dump(doc).encode(), "bad.yaml")
     assert message in str(info.value) and str(info.value).startswith("bad.yaml")
+
+
+@pytest.mark.parametrize("thresholds", [
+    {}, {"red_min_windows": 3}, {"red_min_windows": 1, "amber_ratio": "0.5"},
+    {"window_days": 7, "aged_factor": "1"}, {"rung2_hours": 96, "recovering_days": 2},
+])
+def test_a_replay_counts_what_a_full_evaluation_of_the_candidate_counts(
+        scenario: Config, docs_pm: pluggy.PluginManager, thresholds: dict[str, Any]) -> None:
+    """The replay evaluates the promote domain only; the numbers are the full gate's."""
+    from govgate.documents.whatif import outcome_of, with_candidate
+
+    baseline = evaluate_at(scenario, docs_pm, OCTOBER.close(AS_OF))
+    doc = candidate_from_bytes(candidate(**thresholds), "c.yaml")
+    replayed = replay_month(scenario, docs_pm, baseline, OCTOBER, doc, "c")
+    full = evaluate_at(scenario, docs_pm, baseline.at,
+                       with_candidate(baseline.evaluation.inputs, doc, OCTOBER.start))
+    assert replayed.promote == full.section("promote")
+    assert replayed.counts == outcome_of("c", full, OCTOBER).counts
+    assert replayed.versions == outcome_of("c", full, OCTOBER).versions
+
+
+def test_replayed_evaluations_are_let_go(scenario: Config,
+                                         docs_pm: pluggy.PluginManager) -> None:
+    """An outcome keeps the promote section it counted, not the evaluation or its history."""
+    import gc
+    import weakref
+
+    from govgate.checks.fatigue import get_history
+
+    baseline = evaluate_at(scenario, docs_pm, OCTOBER.close(AS_OF))
+    doc = candidate_from_bytes(candidate(red_min_windows=2), "c.yaml")
+    seen: list[weakref.ref[Any]] = []
+    import govgate.promote.plugin as promote_plugin
+
+    original = promote_plugin.get_promote_result
+
+    def spy(evaluation: Any) -> Any:
+        seen.append(weakref.ref(evaluation))
+        history = get_history(evaluation)
+        assert history is not None
+        seen.append(weakref.ref(history))
+        return original(evaluation)
+
+    promote_plugin.get_promote_result = spy  # type: ignore[assignment]
+    try:
+        outcome = replay_month(scenario, docs_pm, baseline, OCTOBER, doc, "c")
+    finally:
+        promote_plugin.get_promote_result = original  # type: ignore[assignment]
+    gc.collect()
+    assert outcome.counts["promotes"] >= 1
+    assert seen and all(ref() is None for ref in seen)

@@ -16,6 +16,7 @@ import pytest
 from tests.unit.fatigue.factories import AS_OF, random_events, write_csv
 
 from govgate.checks import fatigue as plugin
+from govgate.fatigue.daily import History
 from govgate.fatigue.events import load_events
 from govgate.fatigue.heatmap import history
 from govgate.fatigue.model import Refresh, Thresholds
@@ -69,6 +70,8 @@ def test_shared_history_equals_a_fresh_computation_and_is_reused() -> None:
     assert at(AS_OF) is later
     earlier_instant = AS_OF - timedelta(days=20)
     earlier = at(earlier_instant)
-    assert earlier[-1] is [r for r in later if r.at <= earlier_instant][-1]  # taken, not redone
+    assert isinstance(earlier, History) and isinstance(later, History)
+    assert earlier.shares_store(later)  # taken, not recomputed
+    assert earlier[-1].at == earlier_instant and len(earlier) < len(later)
     plugin._HISTORIES.clear()
     _same(list(earlier), list(at(earlier_instant)))  # what a fresh computation gives

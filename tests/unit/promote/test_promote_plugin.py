@@ -6,8 +6,8 @@ import inspect
 import sys
 import types
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from govgate.config import Config
 from govgate.errors import GovgateError
 from govgate.evaluation import Evaluation, Inputs
 from govgate.fatigue.model import PendingAck, Refresh, Thresholds
+from govgate.fatigue.scan import LateRows
 from govgate.hookspecs import hookimpl
 from govgate.loaders.policies import load_policies
 from govgate.model import Page, Severity
@@ -51,6 +52,8 @@ DECISIONS = """\
 @dataclass
 class _Log:
     pending: Sequence[PendingAck]
+    late_rows: LateRows = field(default_factory=LateRows)  # what the promote replay reads
+    grid_origin: datetime = field(default_factory=lambda: day(0))
 
 
 @pytest.fixture
