@@ -50,6 +50,8 @@ class Issue:
     info: dict[str, Any]
     #: Set when this run issues a new version (first issue or amendment).
     new: dict[str, Any] | None
+    #: How many issues of the document were known at the run (the new one's place).
+    number: int = 0
 
 
 def parts_of(data: Mapping[str, Any]) -> dict[str, str]:
@@ -90,7 +92,7 @@ def decide_issue(ledger: LedgerStore, name: str, data: Mapping[str, Any], *, clo
                     original_sha256=first["files"].get(f"{name}.md"),
                     changed=_changed(first["parts"], parts_of(data)))
     return Issue(info, {"document": name, "facts_sha256": facts, "parts": parts_of(data),
-                        "issue": info})
+                        "issue": info}, len(records))
 
 
 def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
@@ -102,8 +104,14 @@ def record_for(issue: Issue, files: Mapping[str, bytes], as_of: datetime) -> Led
     if issue.new is None:
         return None
     data = {**issue.new, "files": {n: sha256_hex(b) for n, b in sorted(files.items())}}
-    return LedgerRecord(KIND, f"{KIND}:{issue.new['document']}:{issue.new['facts_sha256']}",
-                        as_of, data)
+    # The facts alone are not an issue's identity: late data, then its correction, brings an
+    # earlier version's facts back, and that amendment must be recorded too. Its place among
+    # the issues makes it a new key; two runs issuing the same facts at the same place (a
+    # re-run, a concurrent run) still share one. The first issue keeps the plain key.
+    key = f"{KIND}:{issue.new['document']}:{issue.new['facts_sha256']}"
+    if issue.number:
+        key += f":{issue.number}"
+    return LedgerRecord(KIND, key, as_of, data)
 
 
 def render_evidence(info: Mapping[str, Any], canonical_rows: str | None,
