@@ -98,5 +98,5 @@ def open_ledger(config: Config) -> LedgerStore:
         return PostgresLedger(ref, shown=_shown(config))
     from .ledger import Ledger
 
-    return Ledger(config.path_of(ref))
+    return Ledger(config.path_of(ref, "ledger"))
 

@@ -163,15 +163,21 @@ def publish(session: Session, config: Config, output: Path, *, command: str, nam
             deliver: bool = True, extra_inputs: Sequence[tuple[str, Path]] = ()) -> str:
     """Write ``name``.md/.json (with the evidence section), ``files`` and the manifest; record a
     new issue of a closed period in the ledger when ``deliver``. Returns the markdown."""
+    from ..errors import ExitCode
     from ..fsutil import write_atomic
     from ..ledger_store import open_ledger
     from ..manifest import build_manifest, digest_of, finish_manifest
+    from ..preflight import after_decision, check_ledger
     from .output import to_json, write_documents
 
+    closed = not period.is_open_at(session.as_of)
+    if deliver and closed:
+        # Before any file: a document must not claim a record the ledger cannot take.
+        check_ledger(config)
     manifest = build_manifest(session, config, command, output, evaluation=snapshot.evaluation,
                               result=snapshot.result, extra_inputs=extra_inputs)
     ledger = open_ledger(config)  # a file or the PostgreSQL ledger
-    issue = decide_issue(ledger, name, data, closed=not period.is_open_at(session.as_of),
+    issue = decide_issue(ledger, name, data, closed=closed,
                          as_of=session.as_of, evidence_digest=manifest["evidence_digest"],
                          deliver=deliver)
     text = markdown + render_evidence(issue.info, canonical_rows, f"{name}.json")
@@ -181,7 +187,10 @@ def publish(session: Session, config: Config, output: Path, *, command: str, nam
     write_documents(output, written)
     record = record_for(issue, own, session.as_of)
     if record is not None and deliver:
-        ledger.append([record])
+        # After the files (a crash in between is completed by the next run); a failure here is
+        # not a success: the document on disk says its digest is in the ledger.
+        with after_decision(ExitCode.OK, "the issue record"):
+            ledger.append([record])
     outputs = [digest_of(n, b) for n, b in sorted(written.items())]
     write_atomic(output / manifest_name(name), finish_manifest(manifest, config, outputs, 0))
     return text
