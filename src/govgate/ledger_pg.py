@@ -141,6 +141,10 @@ class PostgresLedger:
         # UNIQUE constraint): _scan then names an edited row by its broken link, like a file's.
         return b"".join(line.encode("utf-8") + b"\n" for _seq, line, _hash in rows)
 
+    def raw(self) -> bytes:
+        """The rows' lines, each ending in a line feed: byte for byte the file backend's."""
+        return self._blob()
+
     def records(self) -> list[LedgerRecord]:
         scan = _scan(self._blob())
         if scan.problem is not None:

@@ -133,25 +133,36 @@ def _check_outputs(manifest: dict[str, Any], folder: Path) -> None:
 
 
 def _check_ledger(manifest: dict[str, Any], project: Path) -> None:
+    from ..config import load_config
     from ..ledger import ZERO_HASH, Ledger
+    from ..ledger_store import PG_SCHEMES, LedgerStore, open_ledger
 
     head = manifest["ledger"]
-    seq, record_hash = head.get("seq"), head.get("record_hash")
-    if not isinstance(seq, int) or not isinstance(record_hash, str):
-        raise GovgateError("expected seq and record_hash", source="manifest.json",
+    seq, record_hash, where = head.get("seq"), head.get("record_hash"), head.get("path")
+    if not isinstance(seq, int) or not isinstance(record_hash, str) or not isinstance(where, str):
+        raise GovgateError("expected path, seq and record_hash", source="manifest.json",
                            where="/ledger")
-    path = _inside(project, str(head.get("path", "")), "ledger")
-    report = Ledger(path).verify()
+    store: LedgerStore
+    if where.startswith(("env:", *PG_SCHEMES)):
+        # A PostgreSQL ledger is named as messages name it (never its password): it is found
+        # where the project's configuration keeps it, and must be the one the manifest names.
+        store = open_ledger(load_config(project / manifest["config"], cwd=project))
+        if store.describe() != where:
+            raise _Different(f"the configuration's ledger is {store.describe()}, the run's was "
+                             f"{where}")
+    else:
+        store = Ledger(_inside(project, where, "ledger"))
+    report = store.verify()
     if not report.ok:
-        raise _Different(f"ledger {head.get('path')} is broken at line "
+        raise _Different(f"ledger {where} is broken at line "
                          f"{report.first_bad_line}: {report.problem}")
     if seq == 0:
         if record_hash != ZERO_HASH:
             raise _Different("ledger head: seq 0 must have the zero hash")
         return
-    lines = path.read_bytes().split(b"\n") if path.exists() else []
+    lines = store.raw().split(b"\n")
     if seq > report.count or _sha(lines[seq - 1]) != record_hash:
-        raise _Different(f"ledger {head.get('path')} no longer holds the recorded head: record "
+        raise _Different(f"ledger {where} no longer holds the recorded head: record "
                          f"{seq} should hash to {record_hash}")
 
 
