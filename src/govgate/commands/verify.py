@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,6 +38,10 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "config": str, "inputs": list, "outputs": list, "exit_code": int, "ledger": dict,
     "evidence_digest": str, "plugins": dict,
 }
+
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class _Different(Exception):
@@ -79,6 +84,24 @@ def _load(path: Path) -> dict[str, Any]:
                     and (entry.get("sha256") is None or isinstance(entry.get("sha256"), str))):
                 raise GovgateError("expected an object with path and sha256", source=str(path),
                                    where=f"/{pointer}/{i}")
+    head = data["ledger"]
+    seq = head.get("seq")
+    if not (isinstance(head.get("path"), str) and isinstance(seq, int)
+            and not isinstance(seq, bool) and seq >= 0
+            and isinstance(head.get("record_hash"), str)
+            and _HASH.fullmatch(head["record_hash"])):
+        raise GovgateError("expected path, seq (a whole number, 0 or more) and record_hash "
+                           "(64 hexadecimal digits)", source=str(path), where="/ledger")
+    # Every path the checks open or print: a NUL cannot name a file, a control character
+    # would reach the terminal in the report.
+    texts = [("/project", data["project"]), ("/config", data["config"]),
+             ("/ledger/path", head["path"]),
+             *((f"/{p}/{i}/path", e["path"]) for p in ("inputs", "outputs")
+               for i, e in enumerate(data[p]))]
+    for where, text in texts:
+        if _CONTROL.search(text):
+            raise GovgateError("expected a path without control characters", source=str(path),
+                               where=where)
     return data
 
 
@@ -248,7 +271,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
         try:
             line = verify(path)
         except _Different as exc:
-            session.out.write(f"verify FAILED: {path.name}: {exc}\n")
+            # One line: the re-run's error or a recorded value must not forge or colour lines.
+            text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(exc))
+            session.out.write(f"verify FAILED: {path.name}: {text}\n")
             return ExitCode.GATE_BLOCKED
         session.out.write(line + "\n")
     return ExitCode.OK
