@@ -69,3 +69,40 @@ def test_any_value_in_any_member_is_exit_1_or_2(recorded: Path, tmp_path: Path, 
     assert "internal error" not in run.err and "Traceback" not in run.err
     assert "\x1b" not in run.out + run.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
+# -- what verify reads: regular files only, bounded JSON -------------------------------------
+
+
+def _copy(recorded: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    shutil.copytree(recorded, root, symlinks=True)
+    return root
+
+
+@pytest.mark.parametrize("text", ["[" * 200_000, '{"a": ' + "9" * 5000 + "}", "\ufeff{}",
+                                  "\xff\xfe"])
+def test_a_manifest_too_deep_or_too_long_is_exit_2(recorded: Path, tmp_path: Path,
+                                                   text: str) -> None:
+    root = _copy(recorded, tmp_path)
+    (root / "out" / "manifest.json").write_text(text, encoding="latin-1" if "\xff" in text
+                                                else "utf-8")
+    run = run_cli(["verify", "out"], root)
+    assert run.code == 2, (run.code, run.err)
+    assert "internal error" not in run.err and len(run.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("victim", ["out/manifest.json", "out/summary.md",
+                                    "fixtures/reconciliation/run_acks.csv",
+                                    ".govgate/ledger.jsonl"])
+def test_a_fifo_where_verify_reads_is_refused_without_blocking(
+        recorded: Path, tmp_path: Path, victim: str) -> None:
+    """A FIFO would block a plain read for ever (no writer): it is refused, exit 1 or 2."""
+    import os
+
+    root = _copy(recorded, tmp_path)
+    (root / victim).unlink()
+    os.mkfifo(root / victim)
+    run = run_cli(["verify", "out"], root)  # returns at all: nothing blocked
+    assert run.code in (1, 2), (run.code, run.out, run.err)
+    assert "internal error" not in run.err

@@ -41,6 +41,7 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 
 
 _HASH = re.compile(r"[0-9a-f]{64}")
+_MANIFEST_MAX_BYTES = 64 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -56,13 +57,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load(path: Path) -> dict[str, Any]:
     from ..manifest import MANIFEST_KIND
+    from ..sources.files import read_input
 
+    raw = read_input(path, str(path), _MANIFEST_MAX_BYTES)  # a regular file: a FIFO never ends
     try:
-        data = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise GovgateError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GovgateError(f"not a JSON manifest: {exc}", source=str(path)) from None
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        # ValueError: not JSON, not UTF-8, or an integer past Python's digit limit; a deep nest
+        # is a RecursionError. None is a manifest govgate wrote.
+        raise GovgateError(f"not a JSON manifest: {type(exc).__name__}", source=str(path)
+                           ) from None
     if not isinstance(data, dict):
         raise GovgateError("expected a JSON object", source=str(path))
     for key, kind in _REQUIRED.items():
@@ -119,6 +123,25 @@ def _inside(root: Path, rel: str, what: str, *, outside: bool = False) -> Path:
     return (root / rel).resolve()
 
 
+def _file_sha(path: Path, what: str) -> str:
+    """SHA-256 of the regular file ``path``, read in blocks; anything else is a difference
+    (a FIFO would block for ever, a device would never end)."""
+    import hashlib
+
+    from ..sources.files import open_input
+
+    try:
+        with open_input(path, what, 1 << 62) as handle:
+            digest = hashlib.sha256()
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except GovgateError as exc:
+        raise _Different(f"{what} is missing or not a regular file ({exc.message})") from None
+    except OSError as exc:
+        raise _Different(f"{what} cannot be read ({exc.strerror or 'I/O error'})") from None
+    return digest.hexdigest()
+
+
 def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
     from ..config import load_config
     from ..manifest import input_entries
@@ -128,13 +151,9 @@ def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
         if entry.get("sha256") is None:
             raise _Different(f"input {rel} was not read from a local file (remote or missing at "
                              "the run): it cannot be verified byte for byte")
-        path = _inside(project, rel, "input", outside=True)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise _Different(f"input {rel} is missing") from None
-        if _sha(data) != entry["sha256"]:
-            raise _Different(f"input {rel} was edited: sha256 {_sha(data)}, recorded "
+        digest = _file_sha(_inside(project, rel, "input", outside=True), f"input {rel}")
+        if digest != entry["sha256"]:
+            raise _Different(f"input {rel} was edited: sha256 {digest}, recorded "
                              f"{entry['sha256']}")
     config = load_config(project / manifest["config"], cwd=project)
     recorded = {e["path"] for e in manifest["inputs"]}
@@ -145,13 +164,9 @@ def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
 
 def _check_outputs(manifest: dict[str, Any], folder: Path) -> None:
     for entry in manifest["outputs"]:
-        path = _inside(folder, entry["path"], "output")
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise _Different(f"output {entry['path']} is missing") from None
-        if _sha(data) != entry["sha256"]:
-            raise _Different(f"output {entry['path']} was edited: sha256 {_sha(data)}, "
+        digest = _file_sha(_inside(folder, entry["path"], "output"), f"output {entry['path']}")
+        if digest != entry["sha256"]:
+            raise _Different(f"output {entry['path']} was edited: sha256 {digest}, "
                              f"recorded {entry['sha256']}")
 
 
@@ -174,7 +189,10 @@ def _check_ledger(manifest: dict[str, Any], project: Path) -> None:
             raise _Different(f"the configuration's ledger is {store.describe()}, the run's was "
                              f"{where}")
     else:
-        store = Ledger(_inside(project, where, "ledger"))
+        ledger_path = _inside(project, where, "ledger")
+        if ledger_path.exists() and not ledger_path.is_file():
+            raise _Different(f"ledger {where} is not a regular file")  # a FIFO would block
+        store = Ledger(ledger_path)
     report = store.verify()
     if not report.ok:
         raise _Different(f"ledger {where} is broken at line "
@@ -211,12 +229,9 @@ def _compare(manifest: dict[str, Any], scratch: Path, code: int) -> None:
         raise _Different(f"the re-run exits {code}, recorded {manifest['exit_code']}")
     for entry in manifest["outputs"]:
         name = entry["path"]
-        try:
-            data = (_inside(scratch, name, "output")).read_bytes()
-        except OSError:
-            raise _Different(f"output {name} is not produced by the re-run") from None
-        if _sha(data) != entry["sha256"]:
-            raise _Different(f"output {name} differs on re-run: sha256 {_sha(data)}, "
+        digest = _file_sha(_inside(scratch, name, "output"), f"output {name} of the re-run")
+        if digest != entry["sha256"]:
+            raise _Different(f"output {name} differs on re-run: sha256 {digest}, "
                              f"recorded {entry['sha256']}")
 
 
