@@ -50,18 +50,32 @@ def policies_at(policies: PolicySet, at: datetime) -> PolicySet:
     return dataclasses.replace(policies, docs=tuple(docs))
 
 
+def _run_at(run: Any, at: datetime) -> Any:
+    """A scheduler row as it read at ``at``: a run not started or not completed yet says so.
+
+    Its start and completion after ``at`` (and the artifact the completed run left) are later
+    facts; the status of a run that is still running is not decided yet either, which
+    :func:`govgate.recon.state.effective_status` reads from the missing completion.
+    """
+    started = run.started_at if run.started_at is not None and run.started_at <= at else None
+    if run.completed_at is None or run.completed_at <= at:
+        return run if started == run.started_at else dataclasses.replace(run, started_at=started)
+    return dataclasses.replace(run, started_at=started, completed_at=None, artifact_uri=None)
+
+
 def _recon_at(recon: Any, at: datetime) -> Any:
     """Runs scheduled, acks given, evidence attached, packets approved, comms sent by ``at``."""
-    runs = _known(recon.runs, at, "scheduled_at")
-    run_ids = {r.job_run_id for r in runs}
+    runs = tuple(_run_at(r, at) for r in _known(recon.runs, at, "scheduled_at"))
+    # A job folder (its manifest, exports and diff) is written by its run when it completes:
+    # before that, or without a scheduled run, it does not exist yet.
+    done = {r.job_run_id for r in runs if r.completed_at is not None}
     bootstrap = recon.bootstrap
     if bootstrap is not None and bootstrap.documented_at > at:
         bootstrap = None
     return dataclasses.replace(
         recon,
         runs=runs,
-        # A job folder is written by its run: without a scheduled run it does not exist yet.
-        jobs={k: v for k, v in recon.jobs.items() if k in run_ids},
+        jobs={k: v for k, v in recon.jobs.items() if k in done},
         acks=_known(recon.acks, at, "ack_dt_utc"),
         evidence=_known(recon.evidence, at, "attached_at"),
         overrides=_known(recon.overrides, at, "approved_at"),

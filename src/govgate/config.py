@@ -114,6 +114,9 @@ def load_config(
         data = doc.data
     validate(data, "config", str(path), doc)
     _check_references(data, str(path), doc)
+    from .weakened import check_declarations
+
+    check_declarations(data, str(path), doc)
     return Config(path=path.resolve(), base=path.resolve().parent, data=data, options=options)
 
 

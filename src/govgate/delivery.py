@@ -62,9 +62,18 @@ def validate_delivery(config: Config) -> None:
     webhook.validate(settings)
 
 
-def deliver(result: GateResult, config: Config, pm: pluggy.PluginManager) -> GateResult:
+#: Page sources whose every episode up to as-of is re-derived by each evaluation that has the
+#: section named here: a trigger of theirs that the evaluation no longer derives is a condition
+#: that late data erased (see :func:`_erased`).
+COMPLETE_SOURCES: dict[str, str] = {"govgate.reconcile": "reconciliation"}
+
+
+def deliver(result: GateResult, config: Config, pm: pluggy.PluginManager, *,
+            settle: bool = False) -> GateResult:
     """Append ``result``'s records and page intents, then send every pending page event.
 
+    :param settle: ``result`` is a whole evaluation (not one domain's share of it): a trigger
+        in the ledger that it no longer derives is resolved (:func:`_erased`).
     :returns: ``result``, blocked with a ``delivery.page-failed`` finding per undelivered event.
     """
     from .ledger_store import open_ledger
@@ -73,7 +82,8 @@ def deliver(result: GateResult, config: Config, pm: pluggy.PluginManager) -> Gat
     validate_delivery(config)
     store = open_ledger(config)
     intents = [intent_record(page) for page in result.pages]
-    store.append(_merge(result.records, intents))
+    erased = _erased(result, store) if settle else []
+    store.append(_merge(result.records, intents) + erased)
     failures = _send_pending(result, store, paging_settings(config), pm)
     if not failures:
         return result
@@ -87,6 +97,41 @@ def _merge(records: tuple[LedgerRecord, ...], intents: list[LedgerRecord]) -> li
     # resolve (the result's pages are already in that order).
     keys = {intent.key for intent in intents}
     return [r for r in records if r.key not in keys] + intents
+
+
+def _erased(result: GateResult, store: LedgerStore) -> list[LedgerRecord]:
+    """Resolves (and incident closes) for triggers whose condition late data erased.
+
+    An episode's trigger is re-derived by every later evaluation from the same inputs, so a
+    trigger in the ledger that this evaluation does not derive means the inputs changed under
+    it: an override approved earlier whose packet arrived later, a corrected export. Nothing
+    would ever resolve that page; it is resolved now, dated as-of, once (a resolve intent in the
+    ledger, whenever dated, settles it), and its incident gets its closing record.
+    """
+    from .paging import incident_close_record, resolve_page
+    from .sinks import intent_record, page_from_record
+
+    sources = {src for src, section in COMPLETE_SOURCES.items() if section in result.sections}
+    if not sources:
+        return []
+    records = store.records()
+    keys = {r.key for r in records}
+    derived = {p.dedup_key for p in result.pages}
+    why = "the inputs no longer show this condition (data that arrived later changed them)"
+    out: list[LedgerRecord] = []
+    for record in records:
+        trigger = page_from_record(record)
+        if (trigger is None or trigger.action != "trigger" or trigger.source not in sources
+                or trigger.at > result.as_of or trigger.dedup_key in derived
+                or f"resolve:{trigger.dedup_key}" in keys):
+            continue
+        resolve = resolve_page(trigger, result.as_of, (), why)
+        out.append(intent_record(resolve))
+        incident = "incident:" + trigger.dedup_key.removeprefix("govgate:")
+        opened = next((r for r in records if r.key == incident and r.kind == "incident"), None)
+        if opened is not None and f"{incident}:closed" not in keys:
+            out.append(incident_close_record(incident, opened.at, result.as_of, (), why))
+    return out
 
 
 def _pending(result: GateResult, store: LedgerStore) -> list[Page]:

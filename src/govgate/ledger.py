@@ -270,6 +270,10 @@ class Ledger:
         """Whether a committed record has ``key``."""
         return key in self.keys()
 
+    def raw(self) -> bytes:
+        """The ledger's bytes, one line per record (what a record hash is computed over)."""
+        return self._read()
+
     def _read(self) -> bytes:
         try:
             with self._lock(exclusive=False):

@@ -51,12 +51,21 @@ def parse_dsn(ref: str, *, shown: str) -> str:
                          source=shown) from None
     if any(ord(c) < 32 or ord(c) == 127 for c in ref):
         raise UsageError("expected a reference without control characters", source=shown)
-    has_password = parts.password is not None or "password=" in parts.query
+    has_password = parts.password is not None or any(
+        "password" in key for key in _query_keywords(parts.query))
     if has_password and not shown.startswith("env:"):
         raise UsageError("a password in the ledger reference is refused (the configuration is "
                          "committed and printed): use PGPASSWORD, ~/.pgpass, or ledger: env:NAME",
                          source="ledger")
     return ref
+
+
+def _query_keywords(query: str) -> list[str]:
+    """The query's keywords as libpq reads them: percent-decoded (``pass%77ord`` is
+    ``password``), lower-cased here so that no spelling of a secret's keyword gets through."""
+    from urllib.parse import unquote
+
+    return [unquote(p.partition("=")[0]).lower() for p in query.split("&") if p]
 
 
 def _origin(ref: str) -> str:
@@ -69,10 +78,12 @@ class PostgresLedger:
     """A :class:`~govgate.ledger_store.LedgerStore` in a PostgreSQL database."""
 
     def __init__(self, ref: str, *, shown: str = "ledger") -> None:
+        # First: a refused reference raises below, and __del__ still runs on the half-built
+        # object (it would print "Exception ignored" with a traceback after the one-line error).
+        self._conn: Any = None
         self._ref = parse_dsn(ref, shown=shown)
         # Messages name the host and database only; from env: not even that.
         self._shown = shown if shown.startswith("env:") else _origin(ref)
-        self._conn: Any = None
 
     def __repr__(self) -> str:
         return f"PostgresLedger({self._shown!r})"
@@ -129,6 +140,10 @@ class PostgresLedger:
         # The chain is checked on the lines themselves (the hash column is an index for the
         # UNIQUE constraint): _scan then names an edited row by its broken link, like a file's.
         return b"".join(line.encode("utf-8") + b"\n" for _seq, line, _hash in rows)
+
+    def raw(self) -> bytes:
+        """The rows' lines, each ending in a line feed: byte for byte the file backend's."""
+        return self._blob()
 
     def records(self) -> list[LedgerRecord]:
         scan = _scan(self._blob())

@@ -45,6 +45,9 @@ class LedgerStore(Protocol):
     def has(self, key: str) -> bool:
         """Whether a record with ``key`` is committed."""
 
+    def raw(self) -> bytes:
+        """Every line as stored, each ending in a line feed (``govgate verify`` hashes one)."""
+
     def verify(self) -> VerifyReport:
         """Check the whole chain."""
 
@@ -98,5 +101,5 @@ def open_ledger(config: Config) -> LedgerStore:
         return PostgresLedger(ref, shown=_shown(config))
     from .ledger import Ledger
 
-    return Ledger(config.path_of(ref))
+    return Ledger(config.path_of(ref, "ledger"))
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from .config import Config
 
-__all__ = ["after_decision", "check_delivery", "check_output", "output_folder"]
+__all__ = ["after_decision", "check_delivery", "check_ledger", "check_output", "output_folder"]
 
 
 def output_folder(given: str | None, config: Config, cwd: Path) -> Path:
@@ -44,13 +44,11 @@ def check_delivery(config: Config, pm: pluggy.PluginManager) -> None:
     """Everything :func:`govgate.delivery.deliver` will touch, checked without writing."""
     from .delivery import validate_delivery
     from .ledger import Ledger
-    from .ledger_store import PG_SCHEMES, ledger_reference
 
     # The ledger reference (a file, postgresql://, env:NAME) and the built-in sinks' settings.
     validate_delivery(config)
+    check_ledger(config)
     files = []
-    if not ledger_reference(config).startswith(PG_SCHEMES):
-        files.append(("ledger", config.ledger_path))
     settings = dict(config.section("paging"))
     if settings.get("outbox") is not None:
         outbox = config.path_of(str(settings["outbox"]), "paging.outbox")
@@ -61,6 +59,21 @@ def check_delivery(config: Config, pm: pluggy.PluginManager) -> None:
         ensure_writable(path.parent, what=what)
         Ledger(path).records()  # a broken chain is refused now, not after the reports
     pm.hook.govgate_check_paging(settings=settings)
+
+
+def check_ledger(config: Config) -> None:
+    """The configured ledger can take an append: a valid reference and, for a file, a writable
+    folder, no folder or link where the file or its lock goes, an unbroken chain."""
+    from .ledger import Ledger
+    from .ledger_store import PG_SCHEMES, ledger_reference, validate_ledger
+
+    validate_ledger(config)
+    if ledger_reference(config).startswith(PG_SCHEMES):
+        return  # the server is asked when the run reads it, before anything is written
+    path = config.ledger_path
+    check_targets(path.parent, [path.name, f"{path.name}.lock"], what="ledger")
+    ensure_writable(path.parent, what="ledger")
+    Ledger(path).records()  # a broken chain is refused now, not after the reports
 
 
 @contextlib.contextmanager

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
     from .config import Config
 
-__all__ = ["RULE_FAMILIES", "Disabled", "declared", "disabled_plugins", "findings"]
+__all__ = ["RULE_FAMILIES", "Disabled", "check_declarations", "declared", "disabled_plugins",
+           "findings"]
 
 #: Built-in plugins whose absence weakens the gate, and what they decide.
 RULE_FAMILIES: dict[str, str] = {
@@ -46,6 +47,36 @@ class Disabled:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "reason": self.reason, "declared": self.reason is not None,
                 "decides": RULE_FAMILIES[self.name]}
+
+
+def check_declarations(data: Any, source: str, doc: Any = None) -> None:
+    """Refuse a ``disabled_plugins`` declaration govgate cannot apply (after the schema).
+
+    A name that is not a built-in rule family (a typo such as ``reconcil``) would declare
+    nothing while its author believes the disablement is decided; two entries for one family
+    would leave the reason to chance. Both are bad input, never ignored.
+
+    :raises GovgateError: naming the entry (line and JSON pointer).
+    """
+    from .errors import GovgateError
+    from .loaders.documents import pointer
+
+    entries = data.get("disabled_plugins") if isinstance(data, Mapping) else None
+    seen: set[str] = set()
+    for index, entry in enumerate(entries or ()):
+        name = entry.get("name") if isinstance(entry, Mapping) else None
+        problem = None
+        if name not in RULE_FAMILIES:
+            problem = (f"{name!r} is not a built-in rule family that can be declared "
+                       f"(one of {', '.join(sorted(RULE_FAMILIES))})")
+        elif name in seen:
+            problem = f"{name!r} is declared twice: give one reason"
+        if problem is not None:
+            ptr = pointer(["disabled_plugins", index, "name"])
+            line = doc.line_of(ptr) if doc is not None else None
+            raise GovgateError(problem, source=source,
+                               where=f"line {line}, {ptr}" if line else ptr)
+        seen.add(str(name))
 
 
 def declared(config: Config) -> dict[str, str]:

@@ -217,3 +217,33 @@ def test_a_hostile_ledger_line_is_exit_2_naming_the_line(make_project, sched) ->
     assert "ledger.jsonl: line 1: " in run.err and "nested too deeply" in run.err
     verify = project.run("ledger", "verify")
     assert verify.code == 2 and verify.out.startswith("ledger BROKEN at line 1: ")
+
+
+# -- late data that erases a paged condition -----------------------------------------------------
+
+
+def test_a_page_whose_condition_late_data_erased_is_resolved_once(
+        make_project, sched, server: HTTPTestServer) -> None:
+    """Paged red, then rows that arrived late show the condition never held: the page resolves
+    (once, after its trigger) and the incident closes, instead of staying open for ever."""
+    project = with_webhook(make_project(weeks=8, skips={5: "maintenance", 6: "maintenance"}),
+                           server)
+    red = f"govgate:reconcile:red:{sched.run_id(5)}"
+    assert project.check(sched.after(6)).code == 1
+    assert events(server)[(red, "trigger")] == 1
+    # Approved before the second window was missed; its packet reached the repository later.
+    project.add_overrides({"audit_id": "AUD-LATE", "covers": [sched.run_id(5), sched.run_id(6)],
+                           "approved_by": "vp-ops",
+                           "approved_at": sched.iso(sched.scheduled(5) + timedelta(hours=1)),
+                           "reason": "known outage"})
+    for week in (6, 7, 8):
+        project.check(sched.after(week))
+    sent = events(server)
+    assert sent[(red, "trigger")] == 1 and sent[(red, "resolve")] == 1, sent
+    order = [(r.json()["dedup_key"], r.json()["event_action"]) for r in server.requests]
+    assert order.index((red, "trigger")) < order.index((red, "resolve"))
+    keys = [r["key"] for r in project.ledger_records()]
+    assert len(keys) == len(set(keys))
+    incident = f"incident:reconcile:red:{sched.run_id(5)}"
+    assert incident in keys and f"{incident}:closed" in keys
+    assert Ledger(project.ledger).verify().ok

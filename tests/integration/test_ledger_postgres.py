@@ -220,3 +220,34 @@ def test_eight_concurrent_runs_write_one_chain_and_page_once(dsn: str, tmp_path:
     assert reverted == sum(1 for key, kind in want if kind in ("revert", "forced_revert"))
     assert pages == deliveries == len(expected_events)
     assert incidents[0] == sum(1 for key, kind in want if kind == "incident")
+
+
+# -- govgate verify on a PostgreSQL ledger --------------------------------------------------------
+
+
+@pytest.mark.parametrize("ledger", ["env:GOVGATE_LEDGER_DSN", "direct"])
+def test_verify_proves_a_run_whose_ledger_is_in_postgresql(dsn: str, tmp_path: Path,
+                                                           ledger: str) -> None:
+    """A run recorded in a PostgreSQL ledger verifies (the head is looked up where the project's
+    configuration keeps it, never as a file path); a head the ledger no longer holds fails."""
+    env = {**os.environ, ENV: "routing-key", "GOVGATE_LEDGER_DSN": dsn}
+    with HTTPTestServer(default=Response.json({"status": "success"}, status=202)) as server:
+        root = demo(tmp_path / "p", dsn if ledger == "direct" else ledger, server)
+        first = subprocess.run([sys.executable, "-m", "govgate", "--as-of", AS_OF, "check",
+                                "-o", "out"], cwd=root, env=env, capture_output=True,
+                               text=True, check=False)
+        assert first.returncode == 1, first.stderr
+        manifest = json.loads((root / "out" / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["ledger"]["seq"] > 0
+        assert "password" not in json.dumps(manifest["ledger"])
+        run = subprocess.run([sys.executable, "-m", "govgate", "verify", "out"], cwd=root,
+                             env=env, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "Traceback" not in run.stderr
+        # Another database under the same name holds another chain: the head is not there.
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("ALTER TABLE govgate_ledger DISABLE TRIGGER USER")
+            conn.execute("DELETE FROM govgate_ledger")
+        run = subprocess.run([sys.executable, "-m", "govgate", "verify", "out"], cwd=root,
+                             env=env, capture_output=True, text=True, check=False)
+        assert run.returncode == 1 and "ledger" in run.stdout, run.stdout + run.stderr

@@ -43,6 +43,8 @@ DEMO_INSTANTS = (
     "2026-10-20T10:00:00Z",  # ack-0004 (no job_run_id)
     "2026-10-29T00:00:00Z",
     "2026-11-02T00:00:00Z",
+    "2026-11-02T06:03:00Z",  # recon-2026-W44 due, not started yet
+    "2026-11-02T06:10:00Z",  # recon-2026-W44 running: its job folder does not exist yet
     "2026-11-20T00:00:00Z",
 )
 

@@ -8,6 +8,9 @@ What could not exist at T (the instant a row came into being is after T):
 
 * a policy document approved after T;
 * a scheduler row scheduled after T, and the job folder of that run;
+* the start, the completion and the artifact of a run that completed after T (a run not begun
+  at T keeps its row: no file can hold a PASS row without both), and the job folder of a run
+  not completed at T (the run writes it when it completes);
 * a run ack, remediation evidence, override packet, partner comms row, signer ack event,
   manual invocation, forced revert, escalation decision or trend-board row dated after T;
 * the lift of a freeze gate lifted after T (the decision stays, not yet lifted).
@@ -67,6 +70,37 @@ def _truncate_csv(path: Path, column: str, at: datetime) -> list[dict[str, str]]
     return dropped
 
 
+def _unfinished(path: Path, at: datetime) -> list[dict[str, str]]:
+    """Blank the start and completion after ``at`` of the runs left; return the rows of runs
+    not completed at ``at`` (their job folders do not exist yet)."""
+    lines = path.read_bytes().decode("utf-8").splitlines(keepends=True)
+    header = next(csv.reader([lines[0].lstrip("\ufeff")]))
+    out, running = [lines[0]], []
+    for line in lines[1:]:
+        row = dict(zip(header, next(csv.reader(io.StringIO(line)), []), strict=False))
+        changed = False
+        if _after(row.get("started_at"), at):
+            row["started_at"], changed = "", True
+        if _after(row.get("completed_at"), at):
+            row["completed_at"], row["artifact_uri"], changed = "", "", True
+        if row.get("completed_at") in (None, "") and row.get("status") != "SKIPPED":
+            running.append(row)
+            if row.get("started_at") in (None, ""):
+                # Not begun at T: the row is scheduled, but no file can hold a PASS or FAIL row
+                # without a start or a completion; govgate's own view blanks both. Only its job
+                # folder goes.
+                out.append(line)
+                continue
+        if changed:
+            ending = line[len(line.rstrip("\r\n")):]
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator=ending).writerow([row[h] for h in header])
+            line = buffer.getvalue()
+        out.append(line)
+    path.write_bytes("".join(out).encode("utf-8"))
+    return running
+
+
 def _truncate_yaml(path: Path, column: str, at: datetime) -> None:
     rows = yaml.safe_load(path.read_text()) or []
     kept = []
@@ -95,7 +129,7 @@ def truncate_project(src: Path, dst: Path, at: datetime, config: str = "govgate.
         dropped = _truncate_csv(dst / ref, column, at)
         jobs = (data.get(section) or {}).get("jobs")
         if key == "runs" and jobs:
-            for row in dropped:
+            for row in dropped + _unfinished(dst / ref, at):
                 shutil.rmtree(dst / jobs / row["job_run_id"], ignore_errors=True)
     for (section, key), column in YAML_DATES.items():
         ref = (data.get(section) or {}).get(key)

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
         write_outputs(result, evaluation, output, writers, context)
     if deliver_now:
         with after_decision(verdict, "the ledger and pages"):
-            delivered = deliver(result, config, pm)
+            delivered = deliver(result, config, pm, settle=True)
         if delivered != result:
             # A page that could not be delivered blocks: the reports must say so too.
             result = delivered

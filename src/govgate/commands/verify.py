@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -39,6 +40,11 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 }
 
 
+_HASH = re.compile(r"[0-9a-f]{64}")
+_MANIFEST_MAX_BYTES = 64 * 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 class _Different(Exception):
     """The first difference found; its message is the report."""
 
@@ -51,13 +57,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load(path: Path) -> dict[str, Any]:
     from ..manifest import MANIFEST_KIND
+    from ..sources.files import read_input
 
+    raw = read_input(path, str(path), _MANIFEST_MAX_BYTES)  # a regular file: a FIFO never ends
     try:
-        data = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise GovgateError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GovgateError(f"not a JSON manifest: {exc}", source=str(path)) from None
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        # ValueError: not JSON, not UTF-8, or an integer past Python's digit limit; a deep nest
+        # is a RecursionError. None is a manifest govgate wrote.
+        raise GovgateError(f"not a JSON manifest: {type(exc).__name__}", source=str(path)
+                           ) from None
     if not isinstance(data, dict):
         raise GovgateError("expected a JSON object", source=str(path))
     for key, kind in _REQUIRED.items():
@@ -79,6 +88,24 @@ def _load(path: Path) -> dict[str, Any]:
                     and (entry.get("sha256") is None or isinstance(entry.get("sha256"), str))):
                 raise GovgateError("expected an object with path and sha256", source=str(path),
                                    where=f"/{pointer}/{i}")
+    head = data["ledger"]
+    seq = head.get("seq")
+    if not (isinstance(head.get("path"), str) and isinstance(seq, int)
+            and not isinstance(seq, bool) and seq >= 0
+            and isinstance(head.get("record_hash"), str)
+            and _HASH.fullmatch(head["record_hash"])):
+        raise GovgateError("expected path, seq (a whole number, 0 or more) and record_hash "
+                           "(64 hexadecimal digits)", source=str(path), where="/ledger")
+    # Every path the checks open or print: a NUL cannot name a file, a control character
+    # would reach the terminal in the report.
+    texts = [("/project", data["project"]), ("/config", data["config"]),
+             ("/ledger/path", head["path"]),
+             *((f"/{p}/{i}/path", e["path"]) for p in ("inputs", "outputs")
+               for i, e in enumerate(data[p]))]
+    for where, text in texts:
+        if _CONTROL.search(text):
+            raise GovgateError("expected a path without control characters", source=str(path),
+                               where=where)
     return data
 
 
@@ -96,6 +123,25 @@ def _inside(root: Path, rel: str, what: str, *, outside: bool = False) -> Path:
     return (root / rel).resolve()
 
 
+def _file_sha(path: Path, what: str) -> str:
+    """SHA-256 of the regular file ``path``, read in blocks; anything else is a difference
+    (a FIFO would block for ever, a device would never end)."""
+    import hashlib
+
+    from ..sources.files import open_input
+
+    try:
+        with open_input(path, what, 1 << 62) as handle:
+            digest = hashlib.sha256()
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except GovgateError as exc:
+        raise _Different(f"{what} is missing or not a regular file ({exc.message})") from None
+    except OSError as exc:
+        raise _Different(f"{what} cannot be read ({exc.strerror or 'I/O error'})") from None
+    return digest.hexdigest()
+
+
 def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
     from ..config import load_config
     from ..manifest import input_entries
@@ -105,13 +151,9 @@ def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
         if entry.get("sha256") is None:
             raise _Different(f"input {rel} was not read from a local file (remote or missing at "
                              "the run): it cannot be verified byte for byte")
-        path = _inside(project, rel, "input", outside=True)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise _Different(f"input {rel} is missing") from None
-        if _sha(data) != entry["sha256"]:
-            raise _Different(f"input {rel} was edited: sha256 {_sha(data)}, recorded "
+        digest = _file_sha(_inside(project, rel, "input", outside=True), f"input {rel}")
+        if digest != entry["sha256"]:
+            raise _Different(f"input {rel} was edited: sha256 {digest}, recorded "
                              f"{entry['sha256']}")
     config = load_config(project / manifest["config"], cwd=project)
     recorded = {e["path"] for e in manifest["inputs"]}
@@ -122,36 +164,46 @@ def _check_inputs(manifest: dict[str, Any], project: Path) -> None:
 
 def _check_outputs(manifest: dict[str, Any], folder: Path) -> None:
     for entry in manifest["outputs"]:
-        path = _inside(folder, entry["path"], "output")
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise _Different(f"output {entry['path']} is missing") from None
-        if _sha(data) != entry["sha256"]:
-            raise _Different(f"output {entry['path']} was edited: sha256 {_sha(data)}, "
+        digest = _file_sha(_inside(folder, entry["path"], "output"), f"output {entry['path']}")
+        if digest != entry["sha256"]:
+            raise _Different(f"output {entry['path']} was edited: sha256 {digest}, "
                              f"recorded {entry['sha256']}")
 
 
 def _check_ledger(manifest: dict[str, Any], project: Path) -> None:
+    from ..config import load_config
     from ..ledger import ZERO_HASH, Ledger
+    from ..ledger_store import PG_SCHEMES, LedgerStore, open_ledger
 
     head = manifest["ledger"]
-    seq, record_hash = head.get("seq"), head.get("record_hash")
-    if not isinstance(seq, int) or not isinstance(record_hash, str):
-        raise GovgateError("expected seq and record_hash", source="manifest.json",
+    seq, record_hash, where = head.get("seq"), head.get("record_hash"), head.get("path")
+    if not isinstance(seq, int) or not isinstance(record_hash, str) or not isinstance(where, str):
+        raise GovgateError("expected path, seq and record_hash", source="manifest.json",
                            where="/ledger")
-    path = _inside(project, str(head.get("path", "")), "ledger")
-    report = Ledger(path).verify()
+    store: LedgerStore
+    if where.startswith(("env:", *PG_SCHEMES)):
+        # A PostgreSQL ledger is named as messages name it (never its password): it is found
+        # where the project's configuration keeps it, and must be the one the manifest names.
+        store = open_ledger(load_config(project / manifest["config"], cwd=project))
+        if store.describe() != where:
+            raise _Different(f"the configuration's ledger is {store.describe()}, the run's was "
+                             f"{where}")
+    else:
+        ledger_path = _inside(project, where, "ledger")
+        if ledger_path.exists() and not ledger_path.is_file():
+            raise _Different(f"ledger {where} is not a regular file")  # a FIFO would block
+        store = Ledger(ledger_path)
+    report = store.verify()
     if not report.ok:
-        raise _Different(f"ledger {head.get('path')} is broken at line "
+        raise _Different(f"ledger {where} is broken at line "
                          f"{report.first_bad_line}: {report.problem}")
     if seq == 0:
         if record_hash != ZERO_HASH:
             raise _Different("ledger head: seq 0 must have the zero hash")
         return
-    lines = path.read_bytes().split(b"\n") if path.exists() else []
+    lines = store.raw().split(b"\n")
     if seq > report.count or _sha(lines[seq - 1]) != record_hash:
-        raise _Different(f"ledger {head.get('path')} no longer holds the recorded head: record "
+        raise _Different(f"ledger {where} no longer holds the recorded head: record "
                          f"{seq} should hash to {record_hash}")
 
 
@@ -177,12 +229,9 @@ def _compare(manifest: dict[str, Any], scratch: Path, code: int) -> None:
         raise _Different(f"the re-run exits {code}, recorded {manifest['exit_code']}")
     for entry in manifest["outputs"]:
         name = entry["path"]
-        try:
-            data = (_inside(scratch, name, "output")).read_bytes()
-        except OSError:
-            raise _Different(f"output {name} is not produced by the re-run") from None
-        if _sha(data) != entry["sha256"]:
-            raise _Different(f"output {name} differs on re-run: sha256 {_sha(data)}, "
+        digest = _file_sha(_inside(scratch, name, "output"), f"output {name} of the re-run")
+        if digest != entry["sha256"]:
+            raise _Different(f"output {name} differs on re-run: sha256 {digest}, "
                              f"recorded {entry['sha256']}")
 
 
@@ -237,7 +286,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
         try:
             line = verify(path)
         except _Different as exc:
-            session.out.write(f"verify FAILED: {path.name}: {exc}\n")
+            # One line: the re-run's error or a recorded value must not forge or colour lines.
+            text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(exc))
+            session.out.write(f"verify FAILED: {path.name}: {text}\n")
             return ExitCode.GATE_BLOCKED
         session.out.write(line + "\n")
     return ExitCode.OK

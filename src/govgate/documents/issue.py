@@ -50,6 +50,8 @@ class Issue:
     info: dict[str, Any]
     #: Set when this run issues a new version (first issue or amendment).
     new: dict[str, Any] | None
+    #: How many issues of the document were known at the run (the new one's place).
+    number: int = 0
 
 
 def parts_of(data: Mapping[str, Any]) -> dict[str, str]:
@@ -90,7 +92,7 @@ def decide_issue(ledger: LedgerStore, name: str, data: Mapping[str, Any], *, clo
                     original_sha256=first["files"].get(f"{name}.md"),
                     changed=_changed(first["parts"], parts_of(data)))
     return Issue(info, {"document": name, "facts_sha256": facts, "parts": parts_of(data),
-                        "issue": info})
+                        "issue": info}, len(records))
 
 
 def _changed(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
@@ -102,8 +104,14 @@ def record_for(issue: Issue, files: Mapping[str, bytes], as_of: datetime) -> Led
     if issue.new is None:
         return None
     data = {**issue.new, "files": {n: sha256_hex(b) for n, b in sorted(files.items())}}
-    return LedgerRecord(KIND, f"{KIND}:{issue.new['document']}:{issue.new['facts_sha256']}",
-                        as_of, data)
+    # The facts alone are not an issue's identity: late data, then its correction, brings an
+    # earlier version's facts back, and that amendment must be recorded too. Its place among
+    # the issues makes it a new key; two runs issuing the same facts at the same place (a
+    # re-run, a concurrent run) still share one. The first issue keeps the plain key.
+    key = f"{KIND}:{issue.new['document']}:{issue.new['facts_sha256']}"
+    if issue.number:
+        key += f":{issue.number}"
+    return LedgerRecord(KIND, key, as_of, data)
 
 
 def render_evidence(info: Mapping[str, Any], canonical_rows: str | None,
@@ -155,15 +163,21 @@ def publish(session: Session, config: Config, output: Path, *, command: str, nam
             deliver: bool = True, extra_inputs: Sequence[tuple[str, Path]] = ()) -> str:
     """Write ``name``.md/.json (with the evidence section), ``files`` and the manifest; record a
     new issue of a closed period in the ledger when ``deliver``. Returns the markdown."""
+    from ..errors import ExitCode
     from ..fsutil import write_atomic
     from ..ledger_store import open_ledger
     from ..manifest import build_manifest, digest_of, finish_manifest
+    from ..preflight import after_decision, check_ledger
     from .output import to_json, write_documents
 
+    closed = not period.is_open_at(session.as_of)
+    if deliver and closed:
+        # Before any file: a document must not claim a record the ledger cannot take.
+        check_ledger(config)
     manifest = build_manifest(session, config, command, output, evaluation=snapshot.evaluation,
                               result=snapshot.result, extra_inputs=extra_inputs)
     ledger = open_ledger(config)  # a file or the PostgreSQL ledger
-    issue = decide_issue(ledger, name, data, closed=not period.is_open_at(session.as_of),
+    issue = decide_issue(ledger, name, data, closed=closed,
                          as_of=session.as_of, evidence_digest=manifest["evidence_digest"],
                          deliver=deliver)
     text = markdown + render_evidence(issue.info, canonical_rows, f"{name}.json")
@@ -173,7 +187,10 @@ def publish(session: Session, config: Config, output: Path, *, command: str, nam
     write_documents(output, written)
     record = record_for(issue, own, session.as_of)
     if record is not None and deliver:
-        ledger.append([record])
+        # After the files (a crash in between is completed by the next run); a failure here is
+        # not a success: the document on disk says its digest is in the ledger.
+        with after_decision(ExitCode.OK, "the issue record"):
+            ledger.append([record])
     outputs = [digest_of(n, b) for n, b in sorted(written.items())]
     write_atomic(output / manifest_name(name), finish_manifest(manifest, config, outputs, 0))
     return text

@@ -150,7 +150,8 @@ def parse_ref(ref: str) -> tuple[str, Table]:
     # re-encoding would turn a '+' into a space, which libpq does not do.
     pieces = [p for p in parts.query.split("&") if p]
     params = [(unquote(k), unquote(v)) for k, _, v in (p.partition("=") for p in pieces)]
-    if parts.password is not None or any(k == "password" for k, _ in params):
+    # Any spelling of a secret's keyword: password, sslpassword (a client key's passphrase).
+    if parts.password is not None or any("password" in k.lower() for k, _ in params):
         # Only the scheme and host are named: the reference itself holds the secret.
         raise SourceError(
             "a password in the reference is refused (references are printed in messages); "
