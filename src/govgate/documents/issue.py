@@ -138,9 +138,14 @@ def render_evidence(info: Mapping[str, Any], canonical_rows: str | None,
              "lists every input with its SHA-256)."]
     if canonical_rows is not None:
         count = canonical_rows.count("\n") - 1
-        lines += ["", f"The {count} heat-map rows the snapshot hash covers are in "
-                  f"{md.code(json_name)} as `fatigue.snapshot_canonical_form`: the snapshot hash "
-                  "is the SHA-256 of exactly that text (UTF-8, each line ending in a line feed)."]
+        # With no ack event in the 14 days before the refresh the heat-map has no row (every
+        # signer then counts as green): say so, or "0 rows" beside "8 green" reads as an error.
+        covered = (f"The {count} heat-map {'row' if count == 1 else 'rows'} the snapshot hash "
+                   "covers are" if count else "The snapshot hash covers the header line only (no "
+                   "signer had an ack event in the 14 days before the refresh); it is")
+        lines += ["", f"{covered} in {md.code(json_name)} as `fatigue.snapshot_canonical_form`: "
+                  "the snapshot hash is the SHA-256 of exactly that text (UTF-8, each line "
+                  "ending in a line feed)."]
     return "\n".join(lines) + "\n"
 
 

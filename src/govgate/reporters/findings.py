@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..model import Severity
 
 if TYPE_CHECKING:
-    from ..model import Finding, GateResult
+    from ..model import Finding, GateResult, Page
     from . import ReportContext
 
 #: One sentence per built-in rule id; a rule not listed gets a generic text naming its id.
@@ -196,3 +196,11 @@ def counts(result: GateResult) -> dict[str, int]:
         out[level(f)] += 1
     out["total"] = len(result.findings)
     return out
+
+
+def page_tally(pages: Iterable[Page]) -> str:
+    """``3 pages triggered, 2 resolved``: how many alarms went out and how many were closed."""
+    actions = [p.action for p in pages]
+    triggered, resolved = actions.count("trigger"), actions.count("resolve")
+    text = f"{triggered} {'page' if triggered == 1 else 'pages'} triggered"
+    return f"{text}, {resolved} resolved" if resolved else text

@@ -21,7 +21,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..timeutil import format_instant
-from .findings import counts, level, location_of, source_url
+from .findings import counts, level, location_of, page_tally, source_url
 
 if TYPE_CHECKING:
     from ..model import Finding, GateResult
@@ -193,6 +193,10 @@ def _week(i: int, w: dict[str, Any], anchors: _Anchors, result: GateResult) -> s
     status = str(w.get("status"))
     rows = [f"<dt>Window</dt><dd><code>{_e(w.get('start_inclusive'))}</code> to "
             f"<code>{_e(w.get('end_exclusive'))}</code></dd>"]
+    if status == "LATE":
+        # Within its grace a run is neither a pass nor a miss: the reader needs the deadline.
+        rows.append(f"<dt>Late</dt><dd>due <code>{_e(w.get('scheduled_at'))}</code>, missed at "
+                    f"<code>{_e(w.get('late_until'))}</code> unless it completes</dd>")
     eligibility = w.get("eligibility") or "not eligible"
     acks = [f"<code>{_e(a.get('ack_id'))}</code> by {_e(a.get('signer_id'))} at "
             f"<code>{_e(a.get('ack_dt_utc'))}</code>" for a in w.get("acks") or ()]
@@ -290,14 +294,23 @@ def _promotes(result: GateResult, anchors: _Anchors) -> str:
             f"{_e(rungs.get('rung3_freeze_gates', 0))}.</p>{body}{_freezes(promote)}")
 
 
+def _page_badge(page: Any) -> str:
+    if page.action == "trigger":
+        return _badge("note", f"trigger · {page.severity}")
+    return _badge("pass", page.action)
+
+
 def _pages(result: GateResult) -> str:
     if not result.pages:
         return ""
-    items = "".join(f"<li><div class=\"head\">{_badge('note', p.severity)} "
+    # A resolve closes an earlier page (same dedup key): it gets its own badge, not a severity.
+    items = "".join(f"<li><div class=\"head\">{_page_badge(p)} "
                     f"<code>{_e(format_instant(p.at))}</code></div><p>{_e(p.summary)}</p>"
                     f'<p class="meta">dedup key <code>{_e(p.dedup_key)}</code></p></li>'
                     for p in result.pages)
-    return f'<h2 id="pages">Pages</h2><ul class="cards">{items}</ul>'
+    return (f'<h2 id="pages">Pages</h2><p>{_e(page_tally(result.pages))} up to as-of, each '
+            "delivered once; a resolve closes the page with the same dedup key.</p>"
+            f'<ul class="cards">{items}</ul>')
 
 
 def _hashes(result: GateResult) -> str:

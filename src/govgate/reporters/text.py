@@ -18,7 +18,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from ..timeutil import format_instant
-from .findings import counts, level, location_of
+from .findings import counts, level, location_of, page_tally
 from .terminal import TerminalOptions
 
 if TYPE_CHECKING:
@@ -125,8 +125,8 @@ def render(result: GateResult, context: ReportContext) -> str:
     if not result.findings:
         lines += ["", "No findings."]
     if result.pages and opts.verbosity >= 0:
-        lines += ["", *_wrap(f"Pages raised up to as-of (each delivered once): "
-                             f"{len(result.pages)}", opts.width)]
+        lines += ["", *_wrap(f"{page_tally(result.pages)} up to as-of (each delivered once):",
+                             opts.width)]
         pad = " " * INDENT
         for p in result.pages:
             if opts.verbosity > 0:
@@ -134,8 +134,12 @@ def render(result: GateResult, context: ReportContext) -> str:
                                f"{format_instant(p.at)})", opts.width, "  ", pad)
                 lines += _wrap(_visible(p.summary), opts.width, pad, pad)
             else:
-                lines += _wrap(_visible(p.summary), opts.width, "  ", pad)
+                # A resolve's summary starts "Resolved at T"; a trigger says when it fired the
+                # same way, so the two read apart at a glance.
+                said = (p.summary if p.action != "trigger"
+                        else f"Triggered at {format_instant(p.at)}: {p.summary}")
+                lines += _wrap(_visible(said), opts.width, "  ", pad)
     if opts.verbosity >= 0:
         lines += ["", *_wrap(f"Reports in {_visible(context.display_output)} (summary.md, "
-                             "result.json, heatmap.svg)", opts.width)]
+                             "result.json, manifest.json, heatmap.svg)", opts.width)]
     return "\n".join(lines) + "\n"

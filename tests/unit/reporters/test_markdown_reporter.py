@@ -59,7 +59,8 @@ def test_pages_weeks_with_their_audit_ids_appendix_and_artifacts(tmp_path: Path)
          "status": "SKIPPED", "skip_reason": "maintenance", "eligibility": None}]}
     text = markdown.render(make_result(sections={"reconciliation": recon}),
                            make_context(tmp_path))
-    pages = gfm.table_with(text, ["Severity", "Raised at", "Page"])
+    pages = gfm.table_with(text, ["Event", "At", "Page"])
+    assert pages.rows[0][0] == "🔔 trigger (critical)"
     assert "govgate:reconcile:red:recon-2026-W45" in pages.rows[0][2]
     weeks = gfm.table_with(text, ["Week of", "Run", "Status", "Ack eligibility and acks",
                                   "Audit ids"])
@@ -70,6 +71,32 @@ def test_pages_weeks_with_their_audit_ids_appendix_and_artifacts(tmp_path: Path)
     assert ["recon-2026-W39 partner ingest_hash", "b" * 64] in hashes.rows
     assert "- `artifacts/diff/recon-2026-W47-0123456789abcdef.json`" in text
     assert text.index("### Reconciliation weeks") < text.index("### Artifacts")
+
+
+def test_a_resolve_reads_as_the_end_of_a_page_not_a_new_alarm(tmp_path: Path) -> None:
+    base = make_result()
+    trigger = base.pages[0]
+    resolve = dataclasses.replace(trigger, summary="Resolved at 2026-11-16T06:25:00Z: passed",
+                                  severity="info", action="resolve")
+    text = markdown.render(dataclasses.replace(base, pages=(trigger, resolve)),
+                           make_context(tmp_path))
+    rows = gfm.table_with(text, ["Event", "At", "Page"]).rows
+    assert [r[0] for r in rows] == ["🔔 trigger (critical)", "✅ resolve"]
+    assert rows[0][2].endswith(rows[1][2][-len(trigger.dedup_key):])  # the same dedup key
+    assert "1 page triggered, 1 resolved up to as-of" in text
+
+
+def test_a_late_week_names_the_instant_it_becomes_a_miss(tmp_path: Path) -> None:
+    recon = {"policy_version": "1.0.0", "state": "green", "windows": [
+        {"index": 0, "start_inclusive": "2026-10-26T00:00:00Z", "job_run_id": "recon-2026-W44",
+         "status": "LATE", "eligibility": None, "scheduled_at": "2026-11-02T06:00:00Z",
+         "late_until": "2026-11-02T08:05:00Z"}]}
+    text = markdown.render(make_result(sections={"reconciliation": recon}),
+                           make_context(tmp_path))
+    weeks = gfm.table_with(text, ["Week of", "Run", "Status", "Ack eligibility and acks",
+                                  "Audit ids"])
+    assert weeks.rows[0][2:4] == [
+        "⏳ LATE", "not counted yet: missed at 2026-11-02T08:05:00Z unless it completes"]
 
 
 def test_passing_gate(tmp_path: Path) -> None:
