@@ -204,3 +204,21 @@ def page_tally(pages: Iterable[Page]) -> str:
     triggered, resolved = actions.count("trigger"), actions.count("resolve")
     text = f"{triggered} {'page' if triggered == 1 else 'pages'} triggered"
     return f"{text}, {resolved} resolved" if resolved else text
+
+
+def state_shown(result: GateResult) -> str | None:
+    """The governance state to print, or None when the reconciliation rules did not run.
+
+    With the ``reconcile`` plugin disabled nothing decided a state; the model's default green
+    must not be shown as if a reconciliation had found it.
+    """
+    plugins = result.sections.get("plugins")
+    disabled = plugins.get("disabled") if isinstance(plugins, dict) else None
+    if any(isinstance(d, dict) and d.get("name") == "reconcile" for d in disabled or ()):
+        return None
+    return result.state.value
+
+
+#: What the headlines say instead of a state when the reconciliation rules did not run.
+STATE_NOT_EVALUATED = "not evaluated (reconcile disabled)"
+

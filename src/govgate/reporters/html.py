@@ -21,7 +21,15 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..timeutil import format_instant
-from .findings import counts, level, location_of, page_tally, source_url
+from .findings import (
+    STATE_NOT_EVALUATED,
+    counts,
+    level,
+    location_of,
+    page_tally,
+    source_url,
+    state_shown,
+)
 
 if TYPE_CHECKING:
     from ..model import Finding, GateResult
@@ -143,6 +151,7 @@ class _Anchors:
 def _verdict(result: GateResult) -> str:
     n = counts(result)
     state = result.state.value
+    shown = _badge(state, state) if state_shown(result) else _e(STATE_NOT_EVALUATED)
     says = "Publish may proceed" if result.passed else "Publish is blocked"
     # Words, not an emoji: a reader's machine may have no emoji font (the page is offline).
     mark = "pass" if result.passed else "blocked"
@@ -150,7 +159,7 @@ def _verdict(result: GateResult) -> str:
              f"{n['note']} notes"]
     return (f'<section class="verdict {"passed" if result.passed else "blocked"}" '
             f'aria-label="verdict"><h1>{_badge(mark, mark.upper())} govgate: {_e(says)}</h1>'
-            f"<p>Governance state {_badge(state, state)} · as of "
+            f"<p>Governance state {shown} · as of "
             f"<code>{_e(format_instant(result.as_of))}</code></p>"
             f"<p>{n['total']} findings: {_e(', '.join(parts))}</p></section>")
 

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 from ..documents import md
 from ..documents.sections import fatigue_section, promote_section
 from ..timeutil import format_instant
-from .findings import counts, level, location_of, page_tally, source_url
+from .findings import (
+    STATE_NOT_EVALUATED,
+    counts,
+    level,
+    location_of,
+    page_tally,
+    source_url,
+    state_shown,
+)
 
 if TYPE_CHECKING:
     from ..model import Finding, GateResult
@@ -39,7 +47,8 @@ STATUS = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "SKIPPED": "⏭️ SKIPPED", "
 
 def headline(result: GateResult) -> str:
     """The verdict in one line: what happens to publish, and the governance state."""
-    state = STATE.get(result.state.value, result.state.value)
+    shown = state_shown(result)
+    state = STATE.get(shown, shown) if shown else STATE_NOT_EVALUATED
     if result.passed:
         return f"## ✅ govgate: publish may proceed · governance state {state}"
     return f"## ❌ govgate: publish is blocked · governance state {state}"

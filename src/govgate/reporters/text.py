@@ -18,7 +18,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from ..timeutil import format_instant
-from .findings import counts, level, location_of, page_tally
+from .findings import STATE_NOT_EVALUATED, counts, level, location_of, page_tally, state_shown
 from .terminal import TerminalOptions
 
 if TYPE_CHECKING:
@@ -53,15 +53,16 @@ def _plural(n: int, word: str) -> str:
 
 def _verdict(result: GateResult, opts: TerminalOptions) -> list[str]:
     verdict = "PASS" if result.passed else "BLOCKED"
-    state = result.state.value.upper()
+    shown = state_shown(result)
+    state = shown.upper() if shown else STATE_NOT_EVALUATED
     says = "publish may proceed" if result.passed else "publish is blocked"
     lines = _wrap(f"{verdict}: {says}; governance state {state}", opts.width,
                   rest=" " * INDENT)
     # Colour whole words after wrapping, so escape codes never count toward the width.
     lines[0] = opts.paint(verdict, "bold green" if result.passed else "bold red") + lines[0][
         len(verdict):]
-    lines[-1] = re.sub(rf"\b{state}$", opts.paint(state, _STATE[result.state.value]),
-                       lines[-1])
+    if shown:
+        lines[-1] = re.sub(rf"\b{state}$", opts.paint(state, _STATE[shown]), lines[-1])
     return lines
 
 

@@ -99,6 +99,12 @@ def test_a_late_week_names_the_instant_it_becomes_a_miss(tmp_path: Path) -> None
         "⏳ LATE", "not counted yet: missed at 2026-11-02T08:05:00Z unless it completes"]
 
 
+def test_a_disabled_reconcile_shows_no_state(tmp_path: Path) -> None:
+    off = make_result(sections={"plugins": {"disabled": [{"name": "reconcile"}]}})
+    assert markdown.render(off, make_context(tmp_path)).splitlines()[0] == (
+        "## ❌ govgate: publish is blocked · governance state not evaluated (reconcile disabled)")
+
+
 def test_passing_gate(tmp_path: Path) -> None:
     text = markdown.render(make_result(()), make_context(tmp_path))
     assert text.startswith("## ✅ govgate: publish may proceed · governance state 🔴 red\n")
