@@ -131,7 +131,8 @@ def render(result: GateResult, context: ReportContext) -> str:
         pad = " " * INDENT
         for p in result.pages:
             if opts.verbosity > 0:
-                lines += _wrap(f"{_visible(p.dedup_key)} ({p.severity}, "
+                event = p.action if p.action != "trigger" else f"trigger, {p.severity}"
+                lines += _wrap(f"{_visible(p.dedup_key)} ({event}, "
                                f"{format_instant(p.at)})", opts.width, "  ", pad)
                 lines += _wrap(_visible(p.summary), opts.width, pad, pad)
             else:
