@@ -149,6 +149,27 @@ def render_evidence(info: Mapping[str, Any], canonical_rows: str | None,
     return "\n".join(lines) + "\n"
 
 
+def _amended_note(info: Mapping[str, Any]) -> str:
+    """A reader must not reach the end to learn that the figures differ from the first issue."""
+    if info["status"] == "amended":
+        return (f"> **Amended** at {md.code(info['issued_at'])}: late data changed this document "
+                f"after its first issue at {md.code(info['first_issued_at'])}; what changed is "
+                "under *Evidence* at the end.\n\n")
+    if info["status"] == "not issued" and info.get("first_issued_at"):
+        return (f"> **Differs from the issue of {md.code(info['first_issued_at'])}**; what "
+                "changed is under *Evidence* at the end.\n\n")
+    return ""
+
+
+def _under_title(markdown: str, note: str) -> str:
+    head, sep, rest = markdown.partition("\n\n")
+    if not note:
+        return markdown
+    if head.startswith("# ") and sep:
+        return f"{head}\n\n{note}{rest}"
+    return note + markdown
+
+
 def manifest_name(name: str) -> str:
     """A document's manifest file: beside it, named after it (one folder holds many)."""
     return f"{name}.manifest.json"
@@ -171,7 +192,8 @@ def publish(session: Session, config: Config, output: Path, *, command: str, nam
     issue = decide_issue(ledger, name, data, closed=not period.is_open_at(session.as_of),
                          as_of=session.as_of, evidence_digest=manifest["evidence_digest"],
                          deliver=deliver)
-    text = markdown + render_evidence(issue.info, canonical_rows, f"{name}.json")
+    text = _under_title(markdown, _amended_note(issue.info)) + render_evidence(
+        issue.info, canonical_rows, f"{name}.json")
     own = {f"{name}.md": text.encode(), f"{name}.json": to_json({**data, "issue": issue.info})}
     written = {**{n: (b.encode() if isinstance(b, str) else b) for n, b in (files or {}).items()},
                **own}
