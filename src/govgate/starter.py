@@ -177,7 +177,7 @@ CONFIG = """\
 policies: policies              # folder of versioned policy documents (kind + semver version)
 output: govgate-out             # result.json, reports and content-addressed artifacts
 ledger: .govgate/ledger.jsonl   # append-only record of incidents, pages and promotes
-# block_states: [red]           # which governance states block; the policy's by default
+# block_states: [red]           # red always blocks; [red, amber] blocks amber too
 
 reconciliation:                 # lesson 166: the weekly SLA snapshot reconciliation
   runs: governance/reconciliation/scheduler_runs.csv     # one row per scheduled window
@@ -222,6 +222,7 @@ paging:
   # Page when no job completed successfully for longer than max_gap + grace.
   max_gap: P7D
   grace: PT12H
+# Red always blocks; add amber ([red, amber]) for a stricter gate.
 block_states: [red]
 """
 
