@@ -169,8 +169,9 @@ CONFIG = """\
 # Paths are relative to this file's folder and may not leave it; every input may also be an
 # https:// or postgresql:// reference (docs/sources.md).
 #
-# The sample data was written relative to {as_of}: its two weekly runs are the two most
-# recent windows due then. `govgate check --as-of {as_of}` replays it at that instant; with
+# The sample data was written relative to {as_of}:
+# its two weekly runs are the two most recent windows due then.
+# `govgate check --as-of {as_of}` replays it at that instant; with
 # the default as-of (now) the gate shows what happens when the job stops delivering rows: a
 # week without a scheduler row is a missed window (amber), two are red and block publish.
 # Replace the files under governance/ with your job's exports before that.
