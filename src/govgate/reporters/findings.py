@@ -200,10 +200,16 @@ def counts(result: GateResult) -> dict[str, int]:
 
 def page_tally(pages: Iterable[Page]) -> str:
     """``3 pages triggered, 2 resolved``: how many alarms went out and how many were closed."""
+    pages = list(pages)
     actions = [p.action for p in pages]
     triggered, resolved = actions.count("trigger"), actions.count("resolve")
     text = f"{triggered} {'page' if triggered == 1 else 'pages'} triggered"
-    return f"{text}, {resolved} resolved" if resolved else text
+    if not resolved:
+        return text
+    # What the on-call reader needs from a long history: which alarms are still open.
+    closed = {p.dedup_key for p in pages if p.action == "resolve"}
+    still = sum(1 for p in pages if p.action == "trigger" and p.dedup_key not in closed)
+    return f"{text}, {resolved} resolved ({still or 'none'} still open)"
 
 
 def state_shown(result: GateResult) -> str | None:

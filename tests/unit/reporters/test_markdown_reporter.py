@@ -83,7 +83,7 @@ def test_a_resolve_reads_as_the_end_of_a_page_not_a_new_alarm(tmp_path: Path) ->
     rows = gfm.table_with(text, ["Event", "At", "Page"]).rows
     assert [r[0] for r in rows] == ["🔔 trigger (critical)", "✅ resolve"]
     assert rows[0][2].endswith(rows[1][2][-len(trigger.dedup_key):])  # the same dedup key
-    assert "1 page triggered, 1 resolved up to as-of" in text
+    assert "1 page triggered, 1 resolved (none still open) up to as-of" in text
 
 
 def test_a_late_week_names_the_instant_it_becomes_a_miss(tmp_path: Path) -> None:
