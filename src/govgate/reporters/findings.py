@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..model import Severity
+from ..timeutil import format_instant
 
 if TYPE_CHECKING:
     from ..model import Finding, GateResult, Page
@@ -227,4 +228,13 @@ def state_shown(result: GateResult) -> str | None:
 
 #: What the headlines say instead of a state when the reconciliation rules did not run.
 STATE_NOT_EVALUATED = "not evaluated (reconcile disabled)"
+
+
+def page_text(page: Page) -> str:
+    """A page's summary beside a column that already gives its instant and its event.
+
+    A resolve's summary opens with "Resolved at T: " for the pager, where it stands alone; in a
+    table with an *At* and an *Event* column that opening says the same twice.
+    """
+    return page.summary.removeprefix(f"Resolved at {format_instant(page.at)}: ")
 

@@ -27,6 +27,7 @@ from .findings import (
     level,
     location_of,
     page_tally,
+    page_text,
     source_url,
     state_shown,
 )
@@ -314,7 +315,7 @@ def _pages(result: GateResult) -> str:
         return ""
     # A resolve closes an earlier page (same dedup key): it gets its own badge, not a severity.
     items = "".join(f"<li><div class=\"head\">{_page_badge(p)} "
-                    f"<code>{_e(format_instant(p.at))}</code></div><p>{_e(p.summary)}</p>"
+                    f"<code>{_e(format_instant(p.at))}</code></div><p>{_e(page_text(p))}</p>"
                     f'<p class="meta">dedup key <code>{_e(p.dedup_key)}</code></p></li>'
                     for p in result.pages)
     return (f'<h2 id="pages">Pages</h2><p>{_e(page_tally(result.pages))} up to as-of, each '

@@ -25,6 +25,7 @@ from .findings import (
     level,
     location_of,
     page_tally,
+    page_text,
     source_url,
     state_shown,
 )
@@ -108,7 +109,7 @@ def _pages(result: GateResult) -> list[str]:
     # column says which event it is rather than repeating PagerDuty's severity.
     rows = [(_PAGE_EVENT.get(p.action, p.action) if p.action != "trigger"
              else f"{_PAGE_EVENT['trigger']} ({p.severity})", format_instant(p.at),
-             md.Markdown(f"{md.cell(p.summary)}<br>{md.code(p.dedup_key, in_table=True)}"))
+             md.Markdown(f"{md.cell(page_text(p))}<br>{md.code(p.dedup_key, in_table=True)}"))
             for p in result.pages]
     return ["### Pages", "", f"{page_tally(result.pages)} up to as-of, each delivered once; a "
             "resolve closes the page with the same dedup key (under each page).",

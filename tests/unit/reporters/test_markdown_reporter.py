@@ -12,6 +12,7 @@ from tests.unit.documents import gfm
 
 from govgate.model import Finding, GateResult, Location, Severity
 from govgate.reporters import ReportContext, markdown
+from govgate.timeutil import format_instant
 
 
 def test_verdict_and_state_in_one_line_then_the_findings(tmp_path: Path) -> None:
@@ -76,13 +77,14 @@ def test_pages_weeks_with_their_audit_ids_appendix_and_artifacts(tmp_path: Path)
 def test_a_resolve_reads_as_the_end_of_a_page_not_a_new_alarm(tmp_path: Path) -> None:
     base = make_result()
     trigger = base.pages[0]
-    resolve = dataclasses.replace(trigger, summary="Resolved at 2026-11-16T06:25:00Z: passed",
-                                  severity="info", action="resolve")
+    said = f"Resolved at {format_instant(trigger.at)}: passed"
+    resolve = dataclasses.replace(trigger, summary=said, severity="info", action="resolve")
     text = markdown.render(dataclasses.replace(base, pages=(trigger, resolve)),
                            make_context(tmp_path))
     rows = gfm.table_with(text, ["Event", "At", "Page"]).rows
     assert [r[0] for r in rows] == ["🔔 trigger (critical)", "✅ resolve"]
     assert rows[0][2].endswith(rows[1][2][-len(trigger.dedup_key):])  # the same dedup key
+    assert rows[1][2].startswith("passed")  # "Resolved at T" is the At column already
     assert "1 page triggered, 1 resolved (none still open) up to as-of" in text
 
 
