@@ -162,7 +162,18 @@ def _verdict(result: GateResult) -> str:
             f'aria-label="verdict"><h1>{_badge(mark, mark.upper())} govgate: {_e(says)}</h1>'
             f"<p>Governance state {shown} · as of "
             f"<code>{_e(format_instant(result.as_of))}</code></p>"
-            f"<p>{n['total']} findings: {_e(', '.join(parts))}</p></section>")
+            f"<p>{n['total']} findings: {_e(', '.join(parts))}</p>{_late(result)}</section>")
+
+
+def _late(result: GateResult) -> str:
+    """A run in progress, as the terminal and the summary put it: next to the verdict."""
+    recon = result.sections.get("reconciliation")
+    windows = recon.get("windows") if isinstance(recon, dict) else None
+    return "".join(
+        f"<p>Late, not counted yet: <code>{_e(w.get('job_run_id') or w.get('start_inclusive'))}"
+        f"</code> due <code>{_e(w.get('scheduled_at'))}</code>, missed at "
+        f"<code>{_e(w.get('late_until'))}</code> unless it completes</p>"
+        for w in windows or () if isinstance(w, dict) and w.get("status") == "LATE")
 
 
 def _nav(sections: Iterable[tuple[str, str]]) -> str:
