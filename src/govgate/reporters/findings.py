@@ -200,7 +200,7 @@ def counts(result: GateResult) -> dict[str, int]:
 
 
 def page_tally(pages: Iterable[Page]) -> str:
-    """``3 pages triggered, 2 resolved``: how many alarms went out and how many were closed."""
+    """``5 pages triggered, 3 resolved (2 still open)``: alarms sent, closed and still open."""
     pages = list(pages)
     actions = [p.action for p in pages]
     triggered, resolved = actions.count("trigger"), actions.count("resolve")

@@ -33,7 +33,7 @@ from .findings import (
 )
 
 if TYPE_CHECKING:
-    from ..model import Finding, GateResult
+    from ..model import Finding, GateResult, Page
     from . import ReportContext
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; "
@@ -315,7 +315,7 @@ def _promotes(result: GateResult, anchors: _Anchors) -> str:
             f"{_e(rungs.get('rung3_freeze_gates', 0))}.</p>{body}{_freezes(promote)}")
 
 
-def _page_badge(page: Any) -> str:
+def _page_badge(page: Page) -> str:
     if page.action == "trigger":
         return _badge("note", f"trigger · {page.severity}")
     return _badge("pass", page.action)
