@@ -14,8 +14,8 @@ decision and byte-identical reports, so a decision can be replayed later.
 
 Start with `govgate check` (plain `govgate` does the same) in a folder with a
 govgate.yaml. It prints the verdict and every finding, and writes result.json,
-summary.md (the GitHub job summary) and heatmap.svg to the output folder;
-`--format html` adds report.html, one page that opens offline."""
+summary.md (the GitHub job summary), manifest.json and heatmap.svg to the output
+folder; `--format text,html` adds report.html, one page that opens offline."""
 
 EPILOG = """\
 exit codes:

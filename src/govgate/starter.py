@@ -169,15 +169,16 @@ CONFIG = """\
 # Paths are relative to this file's folder and may not leave it; every input may also be an
 # https:// or postgresql:// reference (docs/sources.md).
 #
-# The sample data was written relative to {as_of}: its two weekly runs are the two most
-# recent windows due then. `govgate check --as-of {as_of}` replays it at that instant; with
+# The sample data was written relative to {as_of}:
+# its two weekly runs are the two most recent windows due then.
+# `govgate check --as-of {as_of}` replays it at that instant; with
 # the default as-of (now) the gate shows what happens when the job stops delivering rows: a
 # week without a scheduler row is a missed window (amber), two are red and block publish.
 # Replace the files under governance/ with your job's exports before that.
 policies: policies              # folder of versioned policy documents (kind + semver version)
 output: govgate-out             # result.json, reports and content-addressed artifacts
 ledger: .govgate/ledger.jsonl   # append-only record of incidents, pages and promotes
-# block_states: [red]           # which governance states block; the policy's by default
+# block_states: [red]           # red always blocks; [red, amber] blocks amber too
 
 reconciliation:                 # lesson 166: the weekly SLA snapshot reconciliation
   runs: governance/reconciliation/scheduler_runs.csv     # one row per scheduled window
@@ -222,6 +223,7 @@ paging:
   # Page when no job completed successfully for longer than max_gap + grace.
   max_gap: P7D
   grace: PT12H
+# Red always blocks; add amber ([red, amber]) for a stricter gate.
 block_states: [red]
 """
 

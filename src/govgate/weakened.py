@@ -126,10 +126,12 @@ def with_note(markdown: str, disabled: list[dict[str, Any]]) -> str:
     """
     if not disabled:
         return markdown
+    # "`name`, what it decides: how it was disabled" -- what it decides may hold parentheses
+    # of its own, so it is not put in parentheses.
     names = "; ".join(
-        f"`{d['name']}` ({d['decides']}): " + (f"declared by the configuration: {d['reason']}"
-                                              if d["declared"] else "disabled on the command "
-                                              "line only, a blocking finding of the gate")
+        f"`{d['name']}`, {d['decides']}: " + (f"declared by the configuration: {d['reason']}"
+                                             if d["declared"] else "disabled on the command "
+                                             "line only, a blocking finding of the gate")
         for d in disabled)
     note = f"> **Weakened gate.** Not evaluated for this document: {names}.\n\n"
     head, sep, rest = markdown.partition("\n\n")

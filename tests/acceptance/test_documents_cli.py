@@ -109,6 +109,21 @@ def test_readback_window_and_shipped_demo(demo: Path) -> None:
     assert table.rows[0][4] == "skip_reason maintenance"
 
 
+def test_the_freeze_record_is_linked_only_inside_the_project(demo: Path, tmp_path: Path) -> None:
+    """In the repository the link to the ledger works; from an output folder elsewhere it would
+    only spell out the machine's folders, so the record is named instead."""
+    key = "freeze\\_gate:bpe-publish\\_gate-20261003T000000Z:20261013T080000Z"
+    inside = gg(demo, "readback", "--quarter", "2026-Q4", "--no-deliver")
+    assert inside.code == 0, inside.err
+    assert f"  - [{key}](../.govgate/ledger.jsonl): publish" in inside.out
+    elsewhere = gg(demo, "readback", "--quarter", "2026-Q4", "--no-deliver", "-o",
+                   str(tmp_path / "elsewhere"))
+    assert elsewhere.code == 0, elsewhere.err
+    assert "  - `freeze_gate:bpe-publish_gate-20261003T000000Z:20261013T080000Z`: publish" in (
+        elsewhere.out)
+    assert "ledger.jsonl" not in elsewhere.out
+
+
 def test_readback_of_a_quarter_before_the_inputs_began(scenario: Path) -> None:
     # At the open (2026-07-01) no reconciliation policy was approved yet: the inputs cannot be
     # evaluated there, and the version at the open is read from the policy history instead.

@@ -293,6 +293,11 @@ def test_a_closed_readback_is_issued_once_and_amended_when_late_data_changes_it(
     assert "first issue at `2026-11-20T00:00:00Z`" in amended.out
     assert f"original SHA-256 `{sha(original)}`" in amended.out
     assert "`fatigue.snapshot_hash`" in amended.out
+    # ... and says it under the title too, so a reader does not meet the figures first.
+    assert amended.out.split("\n\n")[1].startswith(
+        "> **Amended** at `2026-12-01T00:00:00Z`: late data changed this document after its "
+        "first issue at `2026-11-20T00:00:00Z`")
+    assert "> **Amended**" not in first.out
     assert [i["data"]["issue"]["status"] for i in _issues(demo)] == ["issued", "amended"]
     # And the amendment, regenerated, is stable too.
     gg(demo, "readback", "--quarter", "2026-Q3", "-o", "again", as_of="2026-12-02T00:00:00Z")

@@ -61,7 +61,7 @@ def test_init_check_validate_in_a_fresh_virtual_environment(tmp_path: Path) -> N
 
     check = _run([govgate, "check"], project)  # the default as-of: now
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.startswith("PASS: publish may proceed")
+    assert check.stdout.startswith("PASS: publish may proceed"), check.stdout
 
     validate = _run([govgate, "validate", *written], project)
     assert validate.returncode == 0, validate.stdout + validate.stderr

@@ -83,7 +83,7 @@ def test_schema_lists_signer_ack_event() -> None:
 def test_validate_infers_and_checks_signer_ack_event(tmp_path: Path) -> None:
     (tmp_path / "export.csv").write_text(EVENTS, encoding="utf-8")
     run = run_cli(["validate", "export.csv"], tmp_path)
-    assert run.code == 0 and "ok    export.csv: signer_ack_event, 1 rows" in run.out, run.out
+    assert run.code == 0 and "ok    export.csv: signer_ack_event, 1 row" in run.out, run.out
     bad = EVENTS + "e1,pat,publish_gate,,2026-10-01 10:00:00+00,,,0.50\n"
     (tmp_path / "export.csv").write_text(bad, encoding="utf-8")
     run = run_cli(["validate", "--kind", "signer_ack_event", "export.csv"], tmp_path)

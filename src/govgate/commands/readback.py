@@ -95,8 +95,12 @@ def run(args: argparse.Namespace, session: Session) -> int:
     opened = opening(config, session, period.start, closed)
     from ..ledger_store import PG_SCHEMES, ledger_reference
 
-    # A file ledger is linked from the document; a PostgreSQL ledger has no file to link.
+    # A file ledger is linked from the document when both live in the project (the link then
+    # works in the repository); a PostgreSQL ledger has no file to link, and a link out of an
+    # output folder elsewhere would only spell out this machine's folders: the record key names
+    # the record then.
     ledger_link = (None if ledger_reference(config).startswith(PG_SCHEMES)
+                   or not output.resolve().is_relative_to(config.base.resolve())
                    else relative_link(config.ledger_path, output))
     data = build_readback(period, opened, closed, ledger_link)
     from ..weakened import of_session, with_note

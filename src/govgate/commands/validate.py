@@ -206,10 +206,10 @@ def validate_file(path: Path, kind: str | None, cwd: Path | None = None, *,
 
         log = load_events(real, source=source, pending=False,
                           default_sla=_declared_routes(cwd or Path.cwd()))
-        return "ok", f"{kind}, {log.event_count} rows"
+        return "ok", f"{kind}, {_rows(log.event_count)}"
     if _is_table_schema(schema):
         rows = read_table(data, source, kind)
-        return "ok", f"{kind}, {len(rows)} rows"
+        return "ok", f"{kind}, {_rows(len(rows))}"
     if "kind" in schema.get("properties", {}):
         policy = parse_policy(data, source)
         if policy.kind != kind:
@@ -268,3 +268,7 @@ def _validate_ref(ref: str, kind: str | None, session: Session) -> tuple[str, st
 
         name = f"{parse_ref(ref)[1].name}.csv"  # the table, which the source answers as CSV
     return validate_file(Path(name), kind, data=data, source=_name(ref))
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"

@@ -104,7 +104,8 @@ def _policy(s: Snapshot) -> tuple[str, str]:
 def _events(s: Snapshot) -> tuple[str, str]:
     section = s.section("promote")
     promotes, forced = section.get("promotes", []), section.get("forced_reverts", [])
-    text = f"{len(promotes)} backup_promote_event rows, {len(forced)} forced_revert_event rows"
+    text = (f"{len(promotes)} backup_promote_event {'row' if len(promotes) == 1 else 'rows'}, "
+            f"{len(forced)} forced_revert_event {'row' if len(forced) == 1 else 'rows'}")
     if promotes and forced:
         return PASS, (f"{text}; first promote {promotes[0]['promote_event_id']}, first forced "
                       f"revert {forced[0]['forced_revert_event_id']}")
@@ -199,8 +200,10 @@ def _ack_fk(s: Snapshot) -> tuple[str, str]:
     known = {r.job_run_id for r in recon.runs}
     orphans = sorted(a.ack_id for a in recon.acks if a.job_run_id not in known)
     if orphans:
-        return FAIL, (f"{', '.join(orphans)} name no existing job_run_id: the signer UI emitted "
-                      "them (govgate refused each, a blocking finding)")
+        one = len(orphans) == 1
+        return FAIL, (f"{', '.join(orphans)} {'names' if one else 'name'} no existing job_run_id: "
+                      f"the signer UI emitted {'it' if one else 'them'} (govgate refused "
+                      f"{'it' if one else 'each'}, a blocking finding)")
     return PASS, f"all {len(recon.acks)} acks name an existing job_run_id"
 
 

@@ -146,10 +146,36 @@ def render_evidence(info: Mapping[str, Any], canonical_rows: str | None,
              "lists every input with its SHA-256)."]
     if canonical_rows is not None:
         count = canonical_rows.count("\n") - 1
-        lines += ["", f"The {count} heat-map rows the snapshot hash covers are in "
-                  f"{md.code(json_name)} as `fatigue.snapshot_canonical_form`: the snapshot hash "
-                  "is the SHA-256 of exactly that text (UTF-8, each line ending in a line feed)."]
+        # With no ack event in the 14 days before the refresh the heat-map has no row (every
+        # signer then counts as green): say so, or "0 rows" beside "8 green" reads as an error.
+        covered = (f"The {count} heat-map {'row' if count == 1 else 'rows'} the snapshot hash "
+                   "covers are" if count else "The snapshot hash covers the header line only (no "
+                   "signer had an ack event in the 14 days before the refresh); it is")
+        lines += ["", f"{covered} in {md.code(json_name)} as `fatigue.snapshot_canonical_form`: "
+                  "the snapshot hash is the SHA-256 of exactly that text (UTF-8, each line "
+                  "ending in a line feed)."]
     return "\n".join(lines) + "\n"
+
+
+def _amended_note(info: Mapping[str, Any]) -> str:
+    """A reader must not reach the end to learn that the figures differ from the first issue."""
+    if info["status"] == "amended":
+        return (f"> **Amended** at {md.code(info['issued_at'])}: late data changed this document "
+                f"after its first issue at {md.code(info['first_issued_at'])}; what changed is "
+                "under *Evidence* at the end.\n\n")
+    if info["status"] == "not issued" and info.get("first_issued_at"):
+        return (f"> **Differs from the issue of {md.code(info['first_issued_at'])}**; what "
+                "changed is under *Evidence* at the end.\n\n")
+    return ""
+
+
+def _under_title(markdown: str, note: str) -> str:
+    head, sep, rest = markdown.partition("\n\n")
+    if not note:
+        return markdown
+    if head.startswith("# ") and sep:
+        return f"{head}\n\n{note}{rest}"
+    return note + markdown
 
 
 def manifest_name(name: str) -> str:
@@ -180,7 +206,8 @@ def publish(session: Session, config: Config, output: Path, *, command: str, nam
     issue = decide_issue(ledger, name, data, closed=closed,
                          as_of=session.as_of, evidence_digest=manifest["evidence_digest"],
                          deliver=deliver)
-    text = markdown + render_evidence(issue.info, canonical_rows, f"{name}.json")
+    text = _under_title(markdown, _amended_note(issue.info)) + render_evidence(
+        issue.info, canonical_rows, f"{name}.json")
     own = {f"{name}.md": text.encode(), f"{name}.json": to_json({**data, "issue": issue.info})}
     written = {**{n: (b.encode() if isinstance(b, str) else b) for n, b in (files or {}).items()},
                **own}

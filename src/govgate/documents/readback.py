@@ -92,6 +92,10 @@ def _ack_state(window: dict[str, Any]) -> str:
     if acks:
         return "; ".join(f"acked {a['ack_id']} by {a['signer_id']} at {a['ack_dt_utc']}"
                          for a in acks)
+    if window.get("status") == "LATE":
+        # A run still within its grace is neither a pass nor a miss yet: say until when.
+        return (f"not counted yet: due {window.get('scheduled_at')}, missed at "
+                f"{window.get('late_until')} unless it completes")
     eligibility = window.get("eligibility")
     if eligibility == "green":
         return "not acked (green: eligible)"

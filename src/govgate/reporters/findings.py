@@ -13,9 +13,10 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..model import Severity
+from ..timeutil import format_instant
 
 if TYPE_CHECKING:
-    from ..model import Finding, GateResult
+    from ..model import Finding, GateResult, Page
     from . import ReportContext
 
 #: One sentence per built-in rule id; a rule not listed gets a generic text naming its id.
@@ -196,3 +197,44 @@ def counts(result: GateResult) -> dict[str, int]:
         out[level(f)] += 1
     out["total"] = len(result.findings)
     return out
+
+
+def page_tally(pages: Iterable[Page]) -> str:
+    """``5 pages triggered, 3 resolved (2 still open)``: alarms sent, closed and still open."""
+    pages = list(pages)
+    actions = [p.action for p in pages]
+    triggered, resolved = actions.count("trigger"), actions.count("resolve")
+    text = f"{triggered} {'page' if triggered == 1 else 'pages'} triggered"
+    if not resolved:
+        return text
+    # What the on-call reader needs from a long history: which alarms are still open.
+    closed = {p.dedup_key for p in pages if p.action == "resolve"}
+    still = sum(1 for p in pages if p.action == "trigger" and p.dedup_key not in closed)
+    return f"{text}, {resolved} resolved ({still or 'none'} still open)"
+
+
+def state_shown(result: GateResult) -> str | None:
+    """The governance state to print, or None when the reconciliation rules did not run.
+
+    With the ``reconcile`` plugin disabled nothing decided a state; the model's default green
+    must not be shown as if a reconciliation had found it.
+    """
+    plugins = result.sections.get("plugins")
+    disabled = plugins.get("disabled") if isinstance(plugins, dict) else None
+    if any(isinstance(d, dict) and d.get("name") == "reconcile" for d in disabled or ()):
+        return None
+    return result.state.value
+
+
+#: What the headlines say instead of a state when the reconciliation rules did not run.
+STATE_NOT_EVALUATED = "not evaluated (reconcile disabled)"
+
+
+def page_text(page: Page) -> str:
+    """A page's summary beside a column that already gives its instant and its event.
+
+    A resolve's summary opens with "Resolved at T: " for the pager, where it stands alone; in a
+    table with an *At* and an *Event* column that opening says the same twice.
+    """
+    return page.summary.removeprefix(f"Resolved at {format_instant(page.at)}: ")
+

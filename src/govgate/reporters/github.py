@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .findings import by_importance, level, location_of
+from .findings import STATE_NOT_EVALUATED, by_importance, level, location_of, state_shown
 
 if TYPE_CHECKING:
     from ..model import Finding, GateResult
@@ -80,6 +80,7 @@ def annotation_lines(findings: Iterable[Finding], context: ReportContext,
 def render(result: GateResult, context: ReportContext) -> str:
     lines = annotation_lines(result.findings, context)
     verdict = "passed" if result.passed else "is BLOCKED"
-    lines.append(f"govgate: the gate {verdict} (governance state {result.state.value}, "
+    state = state_shown(result) or STATE_NOT_EVALUATED
+    lines.append(f"govgate: the gate {verdict} (governance state {state}, "
                  f"{len(result.findings)} findings, {len(result.blocking)} blocking)")
     return "\n".join(lines) + "\n"

@@ -21,10 +21,19 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..timeutil import format_instant
-from .findings import counts, level, location_of, source_url
+from .findings import (
+    STATE_NOT_EVALUATED,
+    counts,
+    level,
+    location_of,
+    page_tally,
+    page_text,
+    source_url,
+    state_shown,
+)
 
 if TYPE_CHECKING:
-    from ..model import Finding, GateResult
+    from ..model import Finding, GateResult, Page
     from . import ReportContext
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; "
@@ -143,6 +152,7 @@ class _Anchors:
 def _verdict(result: GateResult) -> str:
     n = counts(result)
     state = result.state.value
+    shown = _badge(state, state) if state_shown(result) else _e(STATE_NOT_EVALUATED)
     says = "Publish may proceed" if result.passed else "Publish is blocked"
     # Words, not an emoji: a reader's machine may have no emoji font (the page is offline).
     mark = "pass" if result.passed else "blocked"
@@ -150,9 +160,20 @@ def _verdict(result: GateResult) -> str:
              f"{n['note']} notes"]
     return (f'<section class="verdict {"passed" if result.passed else "blocked"}" '
             f'aria-label="verdict"><h1>{_badge(mark, mark.upper())} govgate: {_e(says)}</h1>'
-            f"<p>Governance state {_badge(state, state)} · as of "
+            f"<p>Governance state {shown} · as of "
             f"<code>{_e(format_instant(result.as_of))}</code></p>"
-            f"<p>{n['total']} findings: {_e(', '.join(parts))}</p></section>")
+            f"<p>{n['total']} findings: {_e(', '.join(parts))}</p>{_late(result)}</section>")
+
+
+def _late(result: GateResult) -> str:
+    """A run in progress, as the terminal and the summary put it: next to the verdict."""
+    recon = result.sections.get("reconciliation")
+    windows = recon.get("windows") if isinstance(recon, dict) else None
+    return "".join(
+        f"<p>Late, not counted yet: <code>{_e(w.get('job_run_id') or w.get('start_inclusive'))}"
+        f"</code> due <code>{_e(w.get('scheduled_at'))}</code>, missed at "
+        f"<code>{_e(w.get('late_until'))}</code> unless it completes</p>"
+        for w in windows or () if isinstance(w, dict) and w.get("status") == "LATE")
 
 
 def _nav(sections: Iterable[tuple[str, str]]) -> str:
@@ -193,6 +214,10 @@ def _week(i: int, w: dict[str, Any], anchors: _Anchors, result: GateResult) -> s
     status = str(w.get("status"))
     rows = [f"<dt>Window</dt><dd><code>{_e(w.get('start_inclusive'))}</code> to "
             f"<code>{_e(w.get('end_exclusive'))}</code></dd>"]
+    if status == "LATE":
+        # Within its grace a run is neither a pass nor a miss: the reader needs the deadline.
+        rows.append(f"<dt>Late</dt><dd>due <code>{_e(w.get('scheduled_at'))}</code>, missed at "
+                    f"<code>{_e(w.get('late_until'))}</code> unless it completes</dd>")
     eligibility = w.get("eligibility") or "not eligible"
     acks = [f"<code>{_e(a.get('ack_id'))}</code> by {_e(a.get('signer_id'))} at "
             f"<code>{_e(a.get('ack_dt_utc'))}</code>" for a in w.get("acks") or ()]
@@ -290,14 +315,23 @@ def _promotes(result: GateResult, anchors: _Anchors) -> str:
             f"{_e(rungs.get('rung3_freeze_gates', 0))}.</p>{body}{_freezes(promote)}")
 
 
+def _page_badge(page: Page) -> str:
+    if page.action == "trigger":
+        return _badge("note", f"trigger · {page.severity}")
+    return _badge("pass", page.action)
+
+
 def _pages(result: GateResult) -> str:
     if not result.pages:
         return ""
-    items = "".join(f"<li><div class=\"head\">{_badge('note', p.severity)} "
-                    f"<code>{_e(format_instant(p.at))}</code></div><p>{_e(p.summary)}</p>"
+    # A resolve closes an earlier page (same dedup key): it gets its own badge, not a severity.
+    items = "".join(f"<li><div class=\"head\">{_page_badge(p)} "
+                    f"<code>{_e(format_instant(p.at))}</code></div><p>{_e(page_text(p))}</p>"
                     f'<p class="meta">dedup key <code>{_e(p.dedup_key)}</code></p></li>'
                     for p in result.pages)
-    return f'<h2 id="pages">Pages</h2><ul class="cards">{items}</ul>'
+    return (f'<h2 id="pages">Pages</h2><p>{_e(page_tally(result.pages))} up to as-of, each '
+            "delivered once; a resolve closes the page with the same dedup key.</p>"
+            f'<ul class="cards">{items}</ul>')
 
 
 def _hashes(result: GateResult) -> str:

@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING, Any
 from ..documents import md
 from ..documents.sections import fatigue_section, promote_section
 from ..timeutil import format_instant
-from .findings import counts, level, location_of, source_url
+from .findings import (
+    STATE_NOT_EVALUATED,
+    counts,
+    level,
+    location_of,
+    page_tally,
+    page_text,
+    source_url,
+    state_shown,
+)
 
 if TYPE_CHECKING:
     from ..model import Finding, GateResult
@@ -39,7 +48,8 @@ STATUS = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "SKIPPED": "⏭️ SKIPPED", "
 
 def headline(result: GateResult) -> str:
     """The verdict in one line: what happens to publish, and the governance state."""
-    state = STATE.get(result.state.value, result.state.value)
+    shown = state_shown(result)
+    state = STATE.get(shown, shown) if shown else STATE_NOT_EVALUATED
     if result.passed:
         return f"## ✅ govgate: publish may proceed · governance state {state}"
     return f"## ❌ govgate: publish is blocked · governance state {state}"
@@ -95,11 +105,19 @@ def findings_table(result: GateResult, context: ReportContext) -> list[str]:
 def _pages(result: GateResult) -> list[str]:
     if not result.pages:
         return []
-    rows = [(p.severity, format_instant(p.at),
-             md.Markdown(f"{md.cell(p.summary)}<br>{md.code(p.dedup_key, in_table=True)}"))
+    # A resolve closes the page of the same dedup key; it is not a new alarm, so the first
+    # column says which event it is rather than repeating PagerDuty's severity.
+    rows = [(_PAGE_EVENT.get(p.action, p.action) if p.action != "trigger"
+             else f"{_PAGE_EVENT['trigger']} ({p.severity})", format_instant(p.at),
+             md.Markdown(f"{md.cell(page_text(p))}<br>{md.code(p.dedup_key, in_table=True)}"))
             for p in result.pages]
-    return ["### Pages", "", "Raised up to as-of, each delivered once (its dedup key under it).",
-            "", md.table(["Severity", "Raised at", "Page"], rows)]
+    return ["### Pages", "", f"{page_tally(result.pages)} up to as-of, each delivered once; a "
+            "resolve closes the page with the same dedup key (under each page).",
+            "", md.table(["Event", "At", "Page"], rows)]
+
+
+_PAGE_EVENT = {"trigger": "🔔 trigger", "resolve": "✅ resolve"}
+
 
 
 def week_label(start: str) -> str:
@@ -126,6 +144,8 @@ def audit_ids(window: dict[str, Any], result: GateResult | None = None) -> md.Ma
 
 def ack_cell(window: dict[str, Any]) -> md.Markdown:
     eligibility = window.get("eligibility") or "not eligible"
+    if window.get("status") == "LATE":
+        eligibility = f"not counted yet: missed at {window.get('late_until')} unless it completes"
     acks = [f"{md.code(a.get('ack_id'), in_table=True)} by {md.cell(a.get('signer_id'))}"
             for a in window.get("acks") or ()]
     return md.Markdown("<br>".join([md.cell(eligibility), *acks]))
@@ -195,6 +215,7 @@ def _appendix(result: GateResult) -> list[str]:
 def _artifacts(result: GateResult) -> list[str]:
     lines = ["### Artifacts", "", "In the output folder (uploaded with the run):", "",
              "- `result.json`: the gate result, every finding",
+             "- `manifest.json`: every input and output with its SHA-256 (`govgate verify`)",
              "- `report.html` (with `--format html`): the whole report as one page that "
              "opens offline"]
     lines += [f"- {md.code('artifacts/' + name)}" for name in sorted(result.artifacts)]

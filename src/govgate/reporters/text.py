@@ -18,7 +18,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from ..timeutil import format_instant
-from .findings import counts, level, location_of
+from .findings import STATE_NOT_EVALUATED, counts, level, location_of, page_tally, state_shown
 from .terminal import TerminalOptions
 
 if TYPE_CHECKING:
@@ -53,15 +53,16 @@ def _plural(n: int, word: str) -> str:
 
 def _verdict(result: GateResult, opts: TerminalOptions) -> list[str]:
     verdict = "PASS" if result.passed else "BLOCKED"
-    state = result.state.value.upper()
+    shown = state_shown(result)
+    state = shown.upper() if shown else STATE_NOT_EVALUATED
     says = "publish may proceed" if result.passed else "publish is blocked"
     lines = _wrap(f"{verdict}: {says}; governance state {state}", opts.width,
                   rest=" " * INDENT)
     # Colour whole words after wrapping, so escape codes never count toward the width.
     lines[0] = opts.paint(verdict, "bold green" if result.passed else "bold red") + lines[0][
         len(verdict):]
-    lines[-1] = re.sub(rf"\b{state}$", opts.paint(state, _STATE[result.state.value]),
-                       lines[-1])
+    if shown:
+        lines[-1] = re.sub(rf"\b{state}$", opts.paint(state, _STATE[shown]), lines[-1])
     return lines
 
 
@@ -125,17 +126,22 @@ def render(result: GateResult, context: ReportContext) -> str:
     if not result.findings:
         lines += ["", "No findings."]
     if result.pages and opts.verbosity >= 0:
-        lines += ["", *_wrap(f"Pages raised up to as-of (each delivered once): "
-                             f"{len(result.pages)}", opts.width)]
+        lines += ["", *_wrap(f"{page_tally(result.pages)} up to as-of (each delivered once):",
+                             opts.width)]
         pad = " " * INDENT
         for p in result.pages:
             if opts.verbosity > 0:
-                lines += _wrap(f"{_visible(p.dedup_key)} ({p.severity}, "
+                event = p.action if p.action != "trigger" else f"trigger, {p.severity}"
+                lines += _wrap(f"{_visible(p.dedup_key)} ({event}, "
                                f"{format_instant(p.at)})", opts.width, "  ", pad)
                 lines += _wrap(_visible(p.summary), opts.width, pad, pad)
             else:
-                lines += _wrap(_visible(p.summary), opts.width, "  ", pad)
+                # A resolve's summary starts "Resolved at T"; a trigger says when it fired the
+                # same way, so the two read apart at a glance.
+                said = (p.summary if p.action != "trigger"
+                        else f"Triggered at {format_instant(p.at)}: {p.summary}")
+                lines += _wrap(_visible(said), opts.width, "  ", pad)
     if opts.verbosity >= 0:
         lines += ["", *_wrap(f"Reports in {_visible(context.display_output)} (summary.md, "
-                             "result.json, heatmap.svg)", opts.width)]
+                             "result.json, manifest.json, heatmap.svg)", opts.width)]
     return "\n".join(lines) + "\n"

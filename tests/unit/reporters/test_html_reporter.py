@@ -117,3 +117,28 @@ def test_source_links_on_github_and_deterministic(tmp_path: Path) -> None:
     hrefs = [a["href"] for t, a in tags if t == "a" and (a.get("href") or "").startswith("http")]
     assert f"https://github.com/acme/gate/blob/{'c' * 40}/scheduler_runs.csv#L8" in hrefs
     assert _page(tmp_path, env=env)[0] == text
+
+
+def test_a_late_week_and_a_resolve_read_as_what_they_are(tmp_path: Path) -> None:
+    """A run in progress is named beside the verdict with its deadline, and in its week; a
+    resolve is badged as one, not with a severity as if it were a new alarm."""
+    late = {"index": 1, "start_inclusive": "2026-10-26T00:00:00Z",
+            "end_exclusive": "2026-11-02T00:00:00Z", "job_run_id": "recon-2026-W44",
+            "status": "LATE", "scheduled_at": "2026-11-02T06:00:00Z",
+            "late_until": "2026-11-02T08:05:00Z", "eligibility": None, "acks": []}
+    weeks = {**WEEKS, "windows": [*WEEKS["windows"], late]}
+    result = make_result()
+    trigger = result.pages[0]
+    resolve = dataclasses.replace(trigger, action="resolve", severity="info",
+                                  summary="Resolved at 2026-11-20T00:00:00Z: run passed")
+    result = dataclasses.replace(result, sections={**SECTIONS, "reconciliation": weeks},
+                                 pages=(trigger, resolve))
+    text = html.render(result, make_context(tmp_path))
+    verdict = text[text.index('aria-label="verdict"'):text.index("</section>")]
+    assert ("Late, not counted yet: <code>recon-2026-W44</code> due <code>2026-11-02T06:00:00Z"
+            "</code>, missed at <code>2026-11-02T08:05:00Z</code> unless it completes") in verdict
+    assert "<dt>Late</dt><dd>due <code>2026-11-02T06:00:00Z</code>, missed at" in text
+    pages = text[text.index('id="pages"'):]
+    assert '<span class="badge note">trigger · critical</span>' in pages
+    assert '<span class="badge pass">resolve</span>' in pages
+    assert "1 page triggered, 1 resolved (none still open)" in pages

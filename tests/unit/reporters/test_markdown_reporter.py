@@ -12,6 +12,7 @@ from tests.unit.documents import gfm
 
 from govgate.model import Finding, GateResult, Location, Severity
 from govgate.reporters import ReportContext, markdown
+from govgate.timeutil import format_instant
 
 
 def test_verdict_and_state_in_one_line_then_the_findings(tmp_path: Path) -> None:
@@ -59,7 +60,8 @@ def test_pages_weeks_with_their_audit_ids_appendix_and_artifacts(tmp_path: Path)
          "status": "SKIPPED", "skip_reason": "maintenance", "eligibility": None}]}
     text = markdown.render(make_result(sections={"reconciliation": recon}),
                            make_context(tmp_path))
-    pages = gfm.table_with(text, ["Severity", "Raised at", "Page"])
+    pages = gfm.table_with(text, ["Event", "At", "Page"])
+    assert pages.rows[0][0] == "🔔 trigger (critical)"
     assert "govgate:reconcile:red:recon-2026-W45" in pages.rows[0][2]
     weeks = gfm.table_with(text, ["Week of", "Run", "Status", "Ack eligibility and acks",
                                   "Audit ids"])
@@ -70,6 +72,39 @@ def test_pages_weeks_with_their_audit_ids_appendix_and_artifacts(tmp_path: Path)
     assert ["recon-2026-W39 partner ingest_hash", "b" * 64] in hashes.rows
     assert "- `artifacts/diff/recon-2026-W47-0123456789abcdef.json`" in text
     assert text.index("### Reconciliation weeks") < text.index("### Artifacts")
+
+
+def test_a_resolve_reads_as_the_end_of_a_page_not_a_new_alarm(tmp_path: Path) -> None:
+    base = make_result()
+    trigger = base.pages[0]
+    said = f"Resolved at {format_instant(trigger.at)}: passed"
+    resolve = dataclasses.replace(trigger, summary=said, severity="info", action="resolve")
+    text = markdown.render(dataclasses.replace(base, pages=(trigger, resolve)),
+                           make_context(tmp_path))
+    rows = gfm.table_with(text, ["Event", "At", "Page"]).rows
+    assert [r[0] for r in rows] == ["🔔 trigger (critical)", "✅ resolve"]
+    assert rows[0][2].endswith(rows[1][2][-len(trigger.dedup_key):])  # the same dedup key
+    assert rows[1][2].startswith("passed")  # "Resolved at T" is the At column already
+    assert "1 page triggered, 1 resolved (none still open) up to as-of" in text
+
+
+def test_a_late_week_names_the_instant_it_becomes_a_miss(tmp_path: Path) -> None:
+    recon = {"policy_version": "1.0.0", "state": "green", "windows": [
+        {"index": 0, "start_inclusive": "2026-10-26T00:00:00Z", "job_run_id": "recon-2026-W44",
+         "status": "LATE", "eligibility": None, "scheduled_at": "2026-11-02T06:00:00Z",
+         "late_until": "2026-11-02T08:05:00Z"}]}
+    text = markdown.render(make_result(sections={"reconciliation": recon}),
+                           make_context(tmp_path))
+    weeks = gfm.table_with(text, ["Week of", "Run", "Status", "Ack eligibility and acks",
+                                  "Audit ids"])
+    assert weeks.rows[0][2:4] == [
+        "⏳ LATE", "not counted yet: missed at 2026-11-02T08:05:00Z unless it completes"]
+
+
+def test_a_disabled_reconcile_shows_no_state(tmp_path: Path) -> None:
+    off = make_result(sections={"plugins": {"disabled": [{"name": "reconcile"}]}})
+    assert markdown.render(off, make_context(tmp_path)).splitlines()[0] == (
+        "## ❌ govgate: publish is blocked · governance state not evaluated (reconcile disabled)")
 
 
 def test_passing_gate(tmp_path: Path) -> None:

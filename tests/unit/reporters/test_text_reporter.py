@@ -49,20 +49,42 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("columns", [80, 120])
-def test_demo_fits_the_terminal_and_keeps_every_message(demo: Path, columns: int,
+@pytest.mark.parametrize(("as_of", "state"), [("2026-11-20T00:00:00Z", "RED"),
+                                              ("2026-11-02T06:10:00Z", "GREEN")])
+def test_demo_fits_the_terminal_and_keeps_every_message(demo: Path, columns: int, as_of: str,
+                                                       state: str,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red with its pages and resolves, and a Monday morning with the weekly run in progress."""
     import json
 
     monkeypatch.setenv("COLUMNS", str(columns))
     out = io.StringIO()
-    code = main(["check", "--as-of", "2026-11-20T00:00:00Z", "--no-deliver", "-o",
-                 str(demo / "out")],
+    code = main(["check", "--as-of", as_of, "--no-deliver", "-o", str(demo / "out")],
                 out=out, err=io.StringIO(), cwd=demo)
     assert code == 1
     result = json.loads((demo / "out" / "result.json").read_text(encoding="utf-8"))
     assert result["findings"]
-    _assert_fits(out.getvalue(), columns, [f["message"] for f in result["findings"]])
-    assert out.getvalue().startswith("BLOCKED: publish is blocked; governance state RED\n")
+    pages = [p["summary"] for p in result["pages"]]
+    _assert_fits(out.getvalue(), columns, [f["message"] for f in result["findings"]] + pages)
+    assert out.getvalue().startswith(f"BLOCKED: publish is blocked; governance state {state}\n")
+    plain = _squash(out.getvalue())
+    # A resolve reads as the end of a page, a trigger says when it fired.
+    for page in result["pages"]:
+        said = ("" if page["action"] == "resolve" else f"Triggered at {page['at']}: ")
+        assert _squash(said + page["summary"]) in plain
+    late = [w for w in result["sections"]["reconciliation"]["windows"] if w["status"] == "LATE"]
+    for w in late:  # the instant a late run becomes a miss is on screen
+        assert _squash(f"missed at {w['late_until']} unless it completes") in plain
+    assert bool(late) == (state == "GREEN")
+
+
+def test_a_disabled_reconcile_shows_no_state(tmp_path: Path) -> None:
+    """Nothing decided a governance state: the default green must not read as a finding."""
+    off = make_result(sections={"plugins": {"disabled": [{"name": "reconcile"}]}})
+    output = text.render(off, make_context(tmp_path))
+    assert output.splitlines()[0].endswith(
+        "governance state not evaluated (reconcile disabled)"), output
+    assert "GREEN" not in output and "RED" not in output.splitlines()[0]
 
 
 @pytest.mark.parametrize("columns", [40, 80, 120])
