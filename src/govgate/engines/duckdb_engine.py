@@ -238,7 +238,7 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
             if parquet:
                 _explain_parquet(con, ref, origin, default_sla, bool(bad), values)
             raise _StepAside
-        late = _late(con.execute(_LATE % values).fetchall()) if pending else None
+        late = _late_rows(con.execute(_LATE % values).fetchall()) if pending else None
         return Reduction(origin, total, dict(cells), window_days, late)
     finally:
         con.close()
@@ -401,16 +401,8 @@ def _check_ids(signer: str, window: str | None, ref: str, parquet: bool) -> None
                            "must be printable text", source=ref, where=f"column {column}")
 
 
-def _late(rows: list[tuple[Any, ...]]) -> Any:
-    from ..fatigue.scan import NO_ANSWER, LateRows
 
-    late = LateRows()
-    for aid, signer, route, window, requested, answered, sla_c in rows:
-        late.ids.append(aid)
-        late.signers.append(signer)
-        late.routes.append(route)
-        late.windows.append(window)
-        late.requested.append(requested)
-        late.answered.append(NO_ANSWER if answered is None else answered)
-        late.slas.append(sla_c)
-    return late
+def _late_rows(rows: Any) -> Any:
+    from ..fatigue.scan import LateRows
+
+    return LateRows.from_rows(rows)

@@ -238,7 +238,7 @@ def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime 
         "off": origin_us % _DAY_US, "oday": origin_us // _DAY_US, "origin": origin_us,
     }  # fmt: skip
     cells, window_days, count = _cells(conn.execute(_CELLS, params))
-    late = _late(conn.execute(_LATE, params)) if pending else None
+    late = _late_rows(conn.execute(_LATE, params)) if pending else None
     return Reduction(origin, count, cells, window_days, late)
 
 
@@ -285,20 +285,6 @@ def _cells(rows: Any) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]], i
     return dict(cells), window_days, count
 
 
-def _late(rows: Any) -> Any:
-    from ..fatigue.scan import NO_ANSWER, LateRows
-
-    late = LateRows()
-    for aid, signer, route, window, requested, answered, sla_c in rows:
-        late.ids.append(aid)
-        late.signers.append(signer)
-        late.routes.append(route)
-        late.windows.append(window)
-        late.requested.append(requested)
-        late.answered.append(NO_ANSWER if answered is None else answered)
-        late.slas.append(sla_c)
-    return late
-
 
 def _scaled(value: Decimal, scale: int) -> int:
     """``value * 10**scale`` as an exact integer (``value`` has at most ``scale`` decimals)."""
@@ -310,3 +296,9 @@ def _scaled(value: Decimal, scale: int) -> int:
         raise ValueError(f"{value} has more than {scale} decimals")
     scaled: int = magnitude * 10**shift
     return -scaled if sign else scaled
+
+
+def _late_rows(rows: Any) -> Any:
+    from ..fatigue.scan import LateRows
+
+    return LateRows.from_rows(rows)

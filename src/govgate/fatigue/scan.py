@@ -13,9 +13,10 @@ import bisect
 import gc
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..errors import GovgateError
 from . import pgnumeric
@@ -69,6 +70,21 @@ class LateRows:
     answered: array[int] = field(default_factory=lambda: array("q"))
     #: ``sla_target_hours`` in hundredths.
     slas: array[int] = field(default_factory=lambda: array("l"))
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence[Any]]) -> LateRows:
+        """From ``(ack_event_id, signer_id, owner_route, cert_window_id, requested, answered,
+        sla_centi)`` tuples as a database engine returns them (``answered`` None: no answer)."""
+        late = cls()
+        for aid, signer, route, window, requested, answered, sla_c in rows:
+            late.ids.append(aid)
+            late.signers.append(signer)
+            late.routes.append(route)
+            late.windows.append(window)
+            late.requested.append(requested)
+            late.answered.append(NO_ANSWER if answered is None else answered)
+            late.slas.append(sla_c)
+        return late
 
     def extend(self, other: LateRows) -> None:
         """Append ``other``'s rows after these (parts of a file are merged in file order)."""
