@@ -117,12 +117,12 @@ def test_the_fast_path_answers_for_ordinary_documents() -> None:
     # Otherwise every check above passes vacuously.
     assert _assert_same(b"job_run_id: r1\nstart_inclusive: '2026-01-01T00:00:00Z'\n")
     assert _assert_same(b"metrics:\n  m:\n    abs_tol: 0.01\n    rel_tol: 1e-3\nl:\n- a\n- 'b'\n")
-    assert _assert_same(b"a: &x\n  - 1\nb: *x\nc: |\n  text\n  more\n? k\n: v\n")
+    assert _assert_same(b"a: &x\n  - 1\nb: *x\nc: 'multi\n  line'\nd: \"\\u00e9\"\n")
 
 
 @pytest.mark.parametrize("text", [
     "a: [1]\n", "a: {b: 1}\n", "a:\tb\n", "a: !!str x\n", "%YAML 1.1\n---\na: 1\n",
-    "a: 'quoted [ is enough'\n",
+    "a: 'quoted [ is enough'\n", "c: |\n  text\n", "? k\n: v\n", "\ufeffa: 1\n",
 ])
 def test_what_libyaml_reads_otherwise_is_left_to_the_pure_path(text: str) -> None:
     loader = documents._loader_class()(text)
