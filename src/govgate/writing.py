@@ -23,7 +23,8 @@ def write_outputs(result: GateResult, evaluation: Evaluation, output: Path,
 
     rendered: dict[str, bytes] = {RESULT_FILE: JSON.render(result, context).encode()}
     for reporter in reporters:
-        if reporter.filename:
+        # --format json names the very reporter result.json comes from: rendered once.
+        if reporter.filename and reporter is not JSON:
             rendered[reporter.filename] = reporter.render(result, context).encode()
     artifacts_dir = output / ARTIFACTS
     for name, data in sorted(evaluation.artifacts.items()):

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..decimals import MAX_DIGITS, text_problem
 from ..errors import GovgateError
+from .yamlfast import compose as compose_fast
 
 #: Hostile YAML (billion laughs) is refused before it expands: no document needs more nodes.
 MAX_NODES = 200_000
@@ -70,7 +71,9 @@ def parse_document(data: bytes, source: str) -> Document:
         loader = _loader_class()(text)
         try:
             try:
-                node = loader.get_single_node()
+                # libyaml's events when it can take the document (the same nodes, much sooner);
+                # otherwise, and for every refusal, PyYAML's own composer below.
+                node = compose_fast(text, loader, MAX_DEPTH) or loader.get_single_node()
             except _TooDeep as exc:
                 raise GovgateError(
                     f"document nested deeper than {MAX_DEPTH} levels", source=source,

@@ -287,7 +287,10 @@ def load_recon_inputs(config: Config, hook: pluggy.HookRelay, policies: PolicySe
     policy = load_recon_policy(policies, as_of)
     epsilon = load_epsilon_policies(policies)
     runs = load_runs(config, hook)
-    jobs = load_jobs(config, hook)
+    from ..sources.files import resolving_once
+
+    with resolving_once():
+        jobs = load_jobs(config, hook)
     run_ids = {r.job_run_id for r in runs}
     scheduled = {r.job_run_id: r.scheduled_at for r in runs}
     for job_id, job in jobs.items():
