@@ -142,7 +142,19 @@ def read_input(path: Path, ref: str, limit: int) -> bytes:
     """
     with open_input(path, ref, limit) as handle:
         try:
-            data = handle.read(limit + 1)
+            # Sized by the file, not by the limit: read(limit + 1) would allocate the whole
+            # limit (512 MiB by default) for every small file. A file that grows while it is
+            # read (or reports no size, as /proc does) is read on in chunks up to the limit.
+            size = os.fstat(handle.fileno()).st_size
+            chunks = [handle.read(min(size, limit) + 1)]
+            total = len(chunks[0])
+            while total <= limit:
+                more = handle.read(min(1 << 20, limit + 1 - total))
+                if not more:
+                    break
+                chunks.append(more)
+                total += len(more)
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         except OSError as exc:
             raise SourceError(f"cannot read: {exc.strerror or 'I/O error'}",
                               source=ref) from None
