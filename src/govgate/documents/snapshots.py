@@ -58,24 +58,34 @@ def evaluate_at(config: Config, pm: pluggy.PluginManager, at: datetime,
 
 
 def inputs_at(inputs: Inputs, at: datetime) -> Inputs:
-    """The inputs loaded for one instant, re-read for an earlier or later instant ``at``.
+    """The inputs loaded for a later instant, as a load at the earlier instant ``at`` gives them.
 
     Loading is what costs (the event export, every job folder); what depends on the instant is
-    the as-of itself and the reconciliation policy in force, resolved again here. Everything
-    else is the same data, so a document that evaluates several instants loads once.
+    the as-of view (rows, folders and policies that did not exist yet are cut, see
+    :mod:`govgate.asof`) and the reconciliation policy in force, both applied again here, so a
+    document that evaluates several instants loads once and still states no later fact.
 
     :raises GovgateError: When no reconciliation policy was approved at ``at``, exactly as a
         fresh load at ``at`` would.
     """
     import dataclasses
 
+    from ..asof import apply_as_of_view, policies_at
     from ..evaluation import Inputs
     from ..recon.loader import load_recon_policy
 
+    loaded_for = inputs.get("as_of")
+    if loaded_for is not None and at > loaded_for:
+        raise ValueError("inputs cut at one instant cannot be viewed at a later one")
     out = Inputs(dict(inputs.domains))
     out.put("as_of", at)
+    policies = inputs.get("policies")
+    if policies is not None:
+        policies = policies_at(policies, at)
+        out.put("policies", policies)
     recon = inputs.get("reconciliation")
-    if recon is not None:
+    if recon is not None and policies is not None:
         out.put("reconciliation",
-                dataclasses.replace(recon, policy=load_recon_policy(inputs.get("policies"), at)))
+                dataclasses.replace(recon, policy=load_recon_policy(policies, at)))
+    apply_as_of_view(out, at)
     return out
