@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..fatigue.events import EventLog
     from ..fatigue.heatmap import Classifier, ThresholdsAt
     from ..fatigue.model import Refresh
+    from ..loaders.policies import PolicySet
     from . import Session
 
 NAME = "heatmap"
@@ -78,9 +79,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
         output = command_line_output(str(args.output), session.cwd, what="--output")
         ensure_writable(output, what="--output")
     at = nightly(session.as_of)  # the refresh in force at as-of, as check and promote see it
-    log = _load(args, session)
+    policies = _project_policies(session)  # read once: the routes and the thresholds
+    log = _load(args, session, policies)
     try:
-        refresh = heatmap(log, at, _thresholds(session), classify=_classifier(session))
+        refresh = heatmap(log, at, _thresholds(policies), classify=_classifier(session))
     except ValueError as exc:  # an as-of off the log's refresh grid
         raise UsageError(str(exc), where="--as-of") from None
     if output is not None:
@@ -122,7 +124,7 @@ def render_text(refresh: Refresh) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _load(args: argparse.Namespace, session: Session) -> EventLog:
+def _load(args: argparse.Namespace, session: Session, policies: PolicySet | None) -> EventLog:
     """The events from ``--events`` (resolved like a configuration reference, relative to the
     working folder) or from the configuration's ``fatigue.events``."""
     from ..checks.fatigue import load_event_log
@@ -148,6 +150,8 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
             )
         ref = str(events)
     inputs = Inputs()
+    if policies is not None:
+        inputs.put("policies", policies)  # the owner routes the project declares
     asked = getattr(args, "engine", None) or config.section("fatigue").get("engine")
     engine = check_engine(asked, "--engine" if getattr(args, "engine", None) else
                           "fatigue.engine")
@@ -158,26 +162,34 @@ def _load(args: argparse.Namespace, session: Session) -> EventLog:
     return load_event_log(config, inputs, ref, engine=engine, pending=False)
 
 
-def _thresholds(session: Session) -> ThresholdsAt:
-    """The thresholds ``govgate check`` classifies each refresh with: those of the project's
-    backup owner policy in force at that refresh (the seed's without a project or a policy)."""
-    from ..fatigue.model import Thresholds
+def _project_policies(session: Session) -> PolicySet | None:
+    """The project's policies, or None without a project or a policies folder (a bare heat-map
+    project need not have one: the lesson's routes and the seed's thresholds then apply)."""
     from ..sources.options import has_config
 
     if not has_config(session):
-        return Thresholds()
+        return None
     config = session.config()
     if "policies" not in config.data and not (config.base / "policies").is_dir():
-        # A bare heat-map project need not have a policies folder: the seed's thresholds.
+        return None
+    from ..loaders.policies import load_policies
+
+    return load_policies(config, session.pm.hook)
+
+
+def _thresholds(policies: PolicySet | None) -> ThresholdsAt:
+    """The thresholds ``govgate check`` classifies each refresh with: those of the project's
+    backup owner policy in force at that refresh (the seed's without a project or a policy)."""
+    from ..fatigue.model import Thresholds
+
+    if policies is None:
         return Thresholds()
     import functools
 
-    from ..loaders.policies import load_policies
     from ..promote.plugin import thresholds_at
     from ..promote.policy import load_backup_owner_policies
 
-    policies = load_backup_owner_policies(load_policies(session.config(), session.pm.hook))
-    return functools.partial(thresholds_at, policies)
+    return functools.partial(thresholds_at, load_backup_owner_policies(policies))
 
 
 def _classifier(session: Session) -> Classifier:

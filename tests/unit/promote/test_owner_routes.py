@@ -105,3 +105,11 @@ def test_an_undeclared_route_in_the_events_is_bad_input_with_the_hint(tmp_path: 
     assert "declare more under owner_routes" in check.err
     run = run_cli(["validate", "governance/fatigue/signer_ack_event.csv"], folder)
     assert run.code == 2 and "unknown owner_route 'store_listing'" in run.out
+
+
+def test_heatmap_reads_the_declared_routes_as_check_does(tmp_path: Path) -> None:
+    folder = project(tmp_path, declare=True)
+    shown = run_cli(["heatmap", "--as-of", iso(AS_OF), "--format", "json"], folder)
+    assert shown.code == 0, shown.err
+    alex = next(r for r in json.loads(shown.out)["rows"] if r["signer_id"] == "alex")
+    assert (alex["ack_count_14d"], alex["breached_count_14d"]) == (4, 0)
