@@ -198,6 +198,7 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
     import duckdb
 
     from ..fatigue.reduction import Reduction, first_row_origin, grid_origin
+    from ..fatigue.scan import LateRows
     from ..fatigue.validate import FIRST_INSTANT, LAST_INSTANT, parse_timestamp
 
     con = duckdb.connect(":memory:")
@@ -238,7 +239,7 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
             if parquet:
                 _explain_parquet(con, ref, origin, default_sla, bool(bad), values)
             raise _StepAside
-        late = _late_rows(con.execute(_LATE % values).fetchall()) if pending else None
+        late = LateRows.from_rows(con.execute(_LATE % values).fetchall()) if pending else None
         return Reduction(origin, total, dict(cells), window_days, late)
     finally:
         con.close()
@@ -400,9 +401,3 @@ def _check_ids(signer: str, window: str | None, ref: str, parquet: bool) -> None
         raise GovgateError(f"{column} {value!r} contains a control character: identifiers "
                            "must be printable text", source=ref, where=f"column {column}")
 
-
-
-def _late_rows(rows: Any) -> Any:
-    from ..fatigue.scan import LateRows
-
-    return LateRows.from_rows(rows)

@@ -219,6 +219,7 @@ def _snapshot(conninfo: str, password: str | None, timeout: float) -> Iterator[A
 def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime | None,
             pending: bool) -> Reduction:
     from ..fatigue.reduction import Reduction, first_row_origin, grid_origin
+    from ..fatigue.scan import LateRows
     from ..fatigue.validate import FIRST_INSTANT, LAST_INSTANT
 
     _check_table(conn)
@@ -238,7 +239,7 @@ def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime 
         "off": origin_us % _DAY_US, "oday": origin_us // _DAY_US, "origin": origin_us,
     }  # fmt: skip
     cells, window_days, count = _cells(conn.execute(_CELLS, params))
-    late = _late_rows(conn.execute(_LATE, params)) if pending else None
+    late = LateRows.from_rows(conn.execute(_LATE, params)) if pending else None
     return Reduction(origin, count, cells, window_days, late)
 
 
@@ -296,9 +297,3 @@ def _scaled(value: Decimal, scale: int) -> int:
         raise ValueError(f"{value} has more than {scale} decimals")
     scaled: int = magnitude * 10**shift
     return -scaled if sign else scaled
-
-
-def _late_rows(rows: Any) -> Any:
-    from ..fatigue.scan import LateRows
-
-    return LateRows.from_rows(rows)

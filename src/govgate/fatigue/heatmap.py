@@ -179,8 +179,6 @@ def _refreshes(
     return History(log, seen, start, window, codes, names, sums, kept)
 
 
-
-
 def sums_numbers(sums: SumsTable, count: int,
                  answered: int) -> tuple[Decimal | None, int, Decimal | None]:
     """``(avg ratio, breaches, avg latency)`` of a signer-day with ``count`` rows whose answered
