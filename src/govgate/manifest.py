@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from .jsontext import pretty
+
 if TYPE_CHECKING:
     import pluggy
 
@@ -222,7 +224,7 @@ def finish_manifest(manifest: dict[str, Any], config: Config,
         "ledger": {"path": where,
                    "seq": report.count, "record_hash": report.head, "intact": report.ok},
     }
-    return (json.dumps(full, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return (pretty(full, sort_keys=True) + "\n").encode()
 
 
 def write_check_manifest(session: Session, config: Config, output: Path,

@@ -222,7 +222,9 @@ def _parse_json(text: str, source: str) -> Document:
         value = loads_json(text, source)
     except RecursionError:
         value = None  # deeper than the decoder's own limit: located below
-    if value is None or _json_depth(value) > MAX_DEPTH:
+    # Every level of nesting opens a bracket: with few brackets the walk cannot find more.
+    if value is None or (text.count("[") + text.count("{") > MAX_DEPTH
+                         and _json_depth(value) > MAX_DEPTH):
         line = _json_line(text, lambda depth, token: depth > MAX_DEPTH)
         if value is None or line:
             raise GovgateError(f"document nested deeper than {MAX_DEPTH} levels",
@@ -275,15 +277,16 @@ def _json_duplicate(text: str) -> str | None:
 
 def _json_depth(value: Any) -> int:
     """Nesting depth of a decoded JSON value (iteratively: the value may be deep)."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
+    # Level by level, keeping only containers: scalars (most of a document) end a branch.
+    if not isinstance(value, dict | list):
+        return 0
+    depth, level = 0, [value]
+    while any(level):  # some container here has children, one level deeper
+        depth += 1
+        level = [v for item in level
+                 for v in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(v, dict | list)]
+    return depth
 
 
 def _json_line(text: str, hit: Any) -> int | None:

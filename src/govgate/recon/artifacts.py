@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 from decimal import Decimal
 from typing import Any
 
 from ..decimals import canonical_text
+from ..jsontext import pretty
 from ..textsafe import csv_cell
 from ..timeutil import format_instant
 from .model import DiffRow, JobInputs, JobOutcome
@@ -57,7 +57,7 @@ def diff_document(job: JobInputs, outcome: JobOutcome) -> dict[str, Any]:
 
 
 def render_json(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return (pretty(document, sort_keys=True) + "\n").encode()
 
 
 def render_csv(outcome: JobOutcome) -> bytes:

@@ -29,10 +29,10 @@ def resolve_path(ref: str, base: Path, settings: Mapping[str, Any]) -> Path:
     if "\x00" in ref:  # no file system accepts it; Python raises ValueError
         raise SourceError("a path cannot contain a NUL character", source=ref)
     try:
-        path = (base / ref).resolve()
+        path = _resolve(base / ref)
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
         raise SourceError("cannot resolve the path (a symlink loop?)", source=ref) from None
-    if not settings.get("allow_outside", False) and not path.is_relative_to(_resolved(base)):
+    if not settings.get("allow_outside", False) and not _within(path, _resolved(base)):
         raise SourceError(
             "path escapes the configuration's folder (set sources.allow_outside: true to allow)",
             source=ref,
@@ -54,6 +54,43 @@ def resolving_once() -> Iterator[None]:
         yield
     finally:
         _RESOLVED_BASES.reset(token)
+
+
+def _resolve(path: Path) -> Path:
+    """``path.resolve()``; within :func:`resolving_once`, the folder holding the file is
+    resolved once for all its files.
+
+    The real path of ``folder/name`` is the real path of ``folder`` joined with ``name`` when
+    ``name`` is neither ``.``/``..`` nor a symbolic link (checked with ``lstat`` on the resolved
+    folder); otherwise the whole path is resolved as before. A job folder per window has three
+    files, and resolving every component of each path again was a fifth of loading a long
+    schedule.
+    """
+    cache = _RESOLVED_BASES.get()
+    name = path.name
+    # POSIX only: on Windows a junction is not S_ISLNK, and resolve() asks the system anyway.
+    if cache is None or name in ("", ".", "..") or os.name != "posix":
+        return path.resolve()
+    parent = path.parent
+    folder = cache.get(parent)
+    if folder is None:
+        folder = cache[parent] = parent.resolve()
+    candidate = folder / name
+    try:
+        if stat.S_ISLNK(os.lstat(candidate).st_mode):
+            return path.resolve()
+    except FileNotFoundError:
+        pass  # resolve() leaves a missing last component as it is written
+    except OSError:
+        return path.resolve()  # raises or answers as it always did
+    return candidate
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """``path.is_relative_to(folder)`` (the same lexical test on the parts, without the
+    exception ``relative_to`` raises and catches for every path outside)."""
+    inside = folder.parts
+    return path.parts[:len(inside)] == inside
 
 
 def _resolved(base: Path) -> Path:
