@@ -76,8 +76,21 @@ def _posix(path: str) -> str:
 
 
 def _walk(path: Path) -> list[Path]:
+    """The files in the folder ``path`` (or ``path`` itself): what ``path.rglob("*")`` finds
+    that is a file, in no particular order (the entries are sorted by their relative path).
+
+    ``os.walk`` rather than ``rglob``: the same files (folder links listed, not entered; file
+    links and hidden files included; unreadable folders skipped), without building and
+    comparing a ``Path`` per file, which cost as much as hashing on a long schedule.
+    """
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file())
+        found = []
+        for folder, _dirs, names in os.walk(path):
+            for name in names:
+                full = os.path.join(folder, name)
+                if os.path.isfile(full):
+                    found.append(Path(full))
+        return found
     return [path] if path.is_file() else []
 
 
@@ -129,8 +142,15 @@ def input_entries(config: Config,
 
 
 def _entry(config: Config, role: str, file: Path) -> dict[str, dict[str, Any]]:
+    from .sources import digests
+
     rel = _posix(os.path.relpath(file, config.base))
     try:
+        # A file the loaders read and that is unchanged since: the digest of those bytes.
+        st = os.stat(file)
+        known = digests.known(st)
+        if known is not None:
+            return {rel: {"path": rel, "role": role, "size": st.st_size, "sha256": known}}
         data = file.read_bytes()
     except OSError as exc:
         from .errors import GovgateError

@@ -83,7 +83,17 @@ def _compile(schema: Any, regex: Callable[[str], re.Pattern[str]],
         return lambda v: True
     if len(checks) == 1:
         return checks[0]
-    return lambda v: all(check(v) for check in checks)
+    # Loops in plain functions, not all() over generators: a generator frame per value was
+    # most of the cost on documents of thousands of small objects.
+    every = tuple(checks)
+
+    def all_of(v: Any) -> bool:
+        for check in every:  # noqa: SIM110 - no generator frame per value (see above)
+            if not check(v):
+                return False
+        return True
+
+    return all_of
 
 
 def _keyword(key: str, value: Any, schema: dict[str, Any],
@@ -101,9 +111,16 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
             return tests[0]
         return lambda v: any(t(v) for t in tests)
     if key == "properties":
-        props = {name: sub(s) for name, s in value.items()}
-        return lambda v: not isinstance(v, dict) or all(
-            check(v[name]) for name, check in props.items() if name in v)
+        props = tuple((name, sub(s)) for name, s in value.items())
+
+        def properties(v: Any) -> bool:
+            if isinstance(v, dict):
+                for name, check in props:
+                    if name in v and not check(v[name]):
+                        return False
+            return True
+
+        return properties
     if key == "additionalProperties":
         known = frozenset(schema.get("properties", {}))
         # jsonschema matches patternProperties with Python's re.search, not ECMA semantics.
@@ -113,6 +130,15 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
             return k not in known and not any(search(k) for search in patterns)
 
         if value is False:
+            if not patterns:
+                def closed(v: Any) -> bool:
+                    if isinstance(v, dict):
+                        for k in v:
+                            if k not in known:
+                                return False
+                    return True
+
+                return closed
             return lambda v: not isinstance(v, dict) or not any(additional(k) for k in v)
         extra = sub(value)
         return lambda v: not isinstance(v, dict) or all(
@@ -123,7 +149,15 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
             check(item) for k, item in v.items() for search, check in rules if search(k))
     if key == "required":
         required = tuple(value)
-        return lambda v: not isinstance(v, dict) or all(n in v for n in required)
+
+        def has_required(v: Any) -> bool:
+            if isinstance(v, dict):
+                for n in required:
+                    if n not in v:
+                        return False
+            return True
+
+        return has_required
     if key == "dependentRequired":
         pairs = tuple((name, tuple(needs)) for name, needs in value.items())
         return lambda v: not isinstance(v, dict) or all(
@@ -132,7 +166,15 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
         if not isinstance(value, dict | bool):
             raise _Unsupported("items as a list")
         each = sub(value)
-        return lambda v: not isinstance(v, list) or all(each(item) for item in v)
+
+        def items(v: Any) -> bool:
+            if isinstance(v, list):
+                for item in v:
+                    if not each(item):
+                        return False
+            return True
+
+        return items
     if key == "pattern":
         search = regex(value).search
         return lambda v: not isinstance(v, str) or search(v) is not None

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from ..errors import SourceError
 from ..hookspecs import hookimpl
+from . import digests
 
 #: Larger inputs are refused rather than read into memory whole (``sources.max_bytes``).
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -42,7 +43,7 @@ def resolve_path(ref: str, base: Path, settings: Mapping[str, Any]) -> Path:
 
 #: The configuration's folder, resolved once while a loader reads many files from it (see
 #: :func:`resolving_once`); None outside such a loader: resolved at every call.
-_RESOLVED_BASES: ContextVar[dict[Path, Path] | None] = ContextVar("resolved_bases", default=None)
+_RESOLVED_BASES: ContextVar[dict[Any, Any] | None] = ContextVar("resolved_bases", default=None)
 
 
 @contextmanager
@@ -67,15 +68,15 @@ def _resolve(path: Path) -> Path:
     schedule.
     """
     cache = _RESOLVED_BASES.get()
-    name = path.name
+    # Strings, not Path objects: building and parsing Paths was most of the cost here.
+    folder_text, name = os.path.split(os.fspath(path))
     # POSIX only: on Windows a junction is not S_ISLNK, and resolve() asks the system anyway.
     if cache is None or name in ("", ".", "..") or os.name != "posix":
         return path.resolve()
-    parent = path.parent
-    folder = cache.get(parent)
+    folder = cache.get(folder_text)
     if folder is None:
-        folder = cache[parent] = parent.resolve()
-    candidate = folder / name
+        folder = cache[folder_text] = str(Path(folder_text).resolve())
+    candidate = os.path.join(folder, name)
     try:
         if stat.S_ISLNK(os.lstat(candidate).st_mode):
             return path.resolve()
@@ -83,7 +84,7 @@ def _resolve(path: Path) -> Path:
         pass  # resolve() leaves a missing last component as it is written
     except OSError:
         return path.resolve()  # raises or answers as it always did
-    return candidate
+    return Path(candidate)
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -182,10 +183,13 @@ def read_input(path: Path, ref: str, limit: int) -> bytes:
             # Sized by the file, not by the limit: read(limit + 1) would allocate the whole
             # limit (512 MiB by default) for every small file. A file that grows while it is
             # read (or reports no size, as /proc does) is read on in chunks up to the limit.
-            size = os.fstat(handle.fileno()).st_size
+            st = os.fstat(handle.fileno())
+            size = st.st_size
             chunks = [handle.read(min(size, limit) + 1)]
             total = len(chunks[0])
-            while total <= limit:
+            # A short read is the end of the file (a buffered read returns less than asked only
+            # there): no second read to find it.
+            while total <= limit and total > size:
                 more = handle.read(min(1 << 20, limit + 1 - total))
                 if not more:
                     break
@@ -198,6 +202,7 @@ def read_input(path: Path, ref: str, limit: int) -> bytes:
     if len(data) > limit:
         raise SourceError(f"file grew past the limit of {limit} bytes while it was read "
                           "(sources.max_bytes)", source=ref)
+    digests.remember(st, data)
     return data
 
 
