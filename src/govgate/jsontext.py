@@ -5,8 +5,9 @@ writes, without the standard library's pure-Python indenting encoder.
 through a chain of Python generators, which made the pretty-printed reports, diff artifacts and
 manifests a tenth of ``govgate check``'s time on a long schedule. Here containers are joined
 with ``str.join`` and every scalar is encoded by the C encoder. Anything this module does not
-handle exactly as ``json`` does (non-text keys, floats, a type ``json`` converts through a
-``default``) goes to ``json.dumps`` for the whole value, so the result is always ``json``'s.
+handle exactly as ``json`` does (non-text keys, NaN and infinities, a type ``json`` converts
+through a ``default``) goes to ``json.dumps`` for the whole value, so the result is always
+``json``'s.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def _encode(value: Any, newline: str, sort_keys: bool) -> str:
         return "false"
     if kind is int:
         return int.__repr__(value)
+    if kind is float and value - value == 0:  # finite (NaN and infinities: json decides)
+        return float.__repr__(value)
     inner = newline + "  "
     if kind is dict:
         if not value:

@@ -126,12 +126,19 @@ def _tree(root: Path) -> Path:
     (project / "jobs" / "w1" / "link-in.json").symlink_to(project / "jobs" / "w1" / "a.json")
     (project / "jobs" / "w2").symlink_to(project / "jobs" / "w1")
     (project / "jobs" / "loop.json").symlink_to(project / "jobs" / "loop.json")
+    (project / "jobs" / "w1" / "sub").mkdir()
+    (project / "jobs" / "w1" / "sub" / "b.json").write_text("{}")
+    (project / "jobs" / "dangling").symlink_to(project / "nowhere")
+    (project / "jobs" / "escape").symlink_to(root)
     return project
 
 
 _REFS = ["jobs/w1/a.json", "jobs/w1/link-out.json", "jobs/w1/link-in.json", "jobs/w2/a.json",
          "jobs/w1/missing.json", "jobs/none/x.json", "jobs/w1/../w1/a.json", "jobs/w1/.",
-         "jobs/w1/..", "jobs/loop.json", "../outside.json", "jobs/w2/link-out.json"]
+         "jobs/w1/..", "jobs/loop.json", "../outside.json", "jobs/w2/link-out.json",
+         "jobs/w2/sub/b.json", "jobs/w1/sub/../a.json", "jobs/dangling/x.json",
+         "jobs/escape/outside.json", "jobs/escape/project/jobs/w1/a.json", "jobs/none/deep/x.json",
+         "jobs/w1/sub/b.json"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="symbolic links as POSIX has them")

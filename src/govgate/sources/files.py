@@ -73,10 +73,7 @@ def _resolve(path: Path) -> Path:
     # POSIX only: on Windows a junction is not S_ISLNK, and resolve() asks the system anyway.
     if cache is None or name in ("", ".", "..") or os.name != "posix":
         return path.resolve()
-    folder = cache.get(folder_text)
-    if folder is None:
-        folder = cache[folder_text] = str(Path(folder_text).resolve())
-    candidate = os.path.join(folder, name)
+    candidate = os.path.join(_real_folder(folder_text, cache), name)
     try:
         if stat.S_ISLNK(os.lstat(candidate).st_mode):
             return path.resolve()
@@ -85,6 +82,27 @@ def _resolve(path: Path) -> Path:
     except OSError:
         return path.resolve()  # raises or answers as it always did
     return Path(candidate)
+
+
+def _real_folder(text: str, cache: dict[Any, Any]) -> str:
+    """The real path of the folder ``text``, each folder on the way resolved once: a new folder
+    under a known one costs one ``lstat`` (is it a link?) instead of one per component."""
+    real = cache.get(text)
+    if real is None:
+        parent, name = os.path.split(text)
+        if not parent or parent == text or name in ("", ".", ".."):
+            real = str(Path(text).resolve())
+        else:
+            candidate = os.path.join(_real_folder(parent, cache), name)
+            try:
+                link = stat.S_ISLNK(os.lstat(candidate).st_mode)
+            except FileNotFoundError:
+                link = False  # resolve() keeps a missing component as it is written
+            except OSError:
+                link = True  # let resolve() answer (or raise) as it always did
+            real = str(Path(text).resolve()) if link else candidate
+        cache[text] = real
+    return real
 
 
 def _within(path: Path, folder: Path) -> bool:
