@@ -58,12 +58,15 @@ def _encode(value: Any, newline: str, sort_keys: bool) -> str:
             items = sorted(items)
         elif not all(type(key) is str for key in value):
             raise _Fallback
-        parts = [encode_basestring(key) + ": " + _encode(item, inner, sort_keys)
+        # Text values (most of them) encoded here, without a call per value.
+        parts = [encode_basestring(key) + ": " + (encode_basestring(item) if type(item) is str
+                                                  else _encode(item, inner, sort_keys))
                  for key, item in items]
         return "{" + inner + ("," + inner).join(parts) + newline + "}"
     if kind is list or kind is tuple:
         if not value:
             return "[]"
-        parts = [_encode(item, inner, sort_keys) for item in value]
+        parts = [encode_basestring(item) if type(item) is str else _encode(item, inner, sort_keys)
+                 for item in value]
         return "[" + inner + ("," + inner).join(parts) + newline + "]"
     raise _Fallback

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import platform
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -75,23 +76,32 @@ def _posix(path: str) -> str:
     return str(PurePosixPath(*Path(path).parts)) if path not in ("", ".") else "."
 
 
-def _walk(path: Path) -> list[Path]:
-    """The files in the folder ``path`` (or ``path`` itself): what ``path.rglob("*")`` finds
-    that is a file, in no particular order (the entries are sorted by their relative path).
+def _walk(path: Path, base: Path) -> list[tuple[str, str, os.stat_result]]:
+    """The files in the folder ``path`` (or ``path`` itself), each as its path relative to
+    ``base`` (``/`` separators), its path and its ``stat``: what ``path.rglob("*")`` finds that
+    is a file, in no particular order (the entries are sorted by their relative path).
 
     ``os.walk`` rather than ``rglob``: the same files (folder links listed, not entered; file
     links and hidden files included; unreadable folders skipped), without building and
-    comparing a ``Path`` per file, which cost as much as hashing on a long schedule.
+    comparing a ``Path`` per file, which cost as much as hashing on a long schedule. A folder's
+    relative path is computed once for all its files.
     """
+    found: list[tuple[str, str, os.stat_result]] = []
     if path.is_dir():
-        found = []
         for folder, _dirs, names in os.walk(path):
+            rel_folder = _posix(os.path.relpath(folder, base))
+            prefix = "" if rel_folder == "." else rel_folder + "/"
             for name in names:
                 full = os.path.join(folder, name)
-                if os.path.isfile(full):
-                    found.append(Path(full))
-        return found
-    return [path] if path.is_file() else []
+                try:
+                    st = os.stat(full)
+                except OSError:
+                    continue  # a dangling link or a file gone: not a file (as is_file says)
+                if stat.S_ISREG(st.st_mode):
+                    found.append((prefix + name, full, st))
+    elif path.is_file():
+        found.append((_posix(os.path.relpath(path, base)), str(path), os.stat(path)))
+    return found
 
 
 def input_files(config: Config) -> list[tuple[str, str]]:
@@ -130,33 +140,34 @@ def input_entries(config: Config,
             entries[shown] = {"path": shown, "role": role, "size": None, "sha256": None}
             continue
         target = config.base / ref.removeprefix("file://")
-        files = _walk(target)
+        files = _walk(target, config.base)
         if not files:
             entries[_posix(ref)] = {"path": _posix(ref), "role": role, "size": None,
                                     "sha256": None}
-        for file in files:
-            entries.update(_entry(config, role, file))
-    for role, file in extra:
-        entries.update(_entry(config, role, file))
+        for rel, file, st in files:
+            entries[rel] = _digest(rel, role, file, st)
+    for role, extra_file in extra:
+        rel = _posix(os.path.relpath(extra_file, config.base))
+        entries[rel] = _digest(rel, role, str(extra_file), None)
     return [entries[k] for k in sorted(entries)]
 
 
-def _entry(config: Config, role: str, file: Path) -> dict[str, dict[str, Any]]:
+def _digest(rel: str, role: str, file: str, st: os.stat_result | None) -> dict[str, Any]:
     from .sources import digests
 
-    rel = _posix(os.path.relpath(file, config.base))
     try:
         # A file the loaders read and that is unchanged since: the digest of those bytes.
-        st = os.stat(file)
-        known = digests.known(st)
+        known = digests.known(st if st is not None else os.stat(file))
         if known is not None:
-            return {rel: {"path": rel, "role": role, "size": st.st_size, "sha256": known}}
-        data = file.read_bytes()
+            size = (st if st is not None else os.stat(file)).st_size
+            return {"path": rel, "role": role, "size": size, "sha256": known}
+        with open(file, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         from .errors import GovgateError
 
         raise GovgateError(f"cannot read: {exc.strerror or exc}", source=rel) from None
-    return {rel: {"path": rel, "role": role, "size": len(data), "sha256": sha256_hex(data)}}
+    return {"path": rel, "role": role, "size": len(data), "sha256": sha256_hex(data)}
 
 
 def command_args(name: str, options: Mapping[str, Any]) -> list[str]:
