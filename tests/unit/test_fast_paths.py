@@ -162,3 +162,58 @@ def test_resolving_once_answers_as_resolving_every_time(tmp_path: Path, allow: b
         again = answers()  # the folders now come from the cache
     assert cached == plain == again
     assert any(isinstance(a, str) and "escapes" in a for a in plain) != allow
+
+
+def _text_problem_counting(text: str) -> str | None:
+    """text_problem as it was: every number's digits and exponent counted."""
+    from decimal import InvalidOperation
+
+    from govgate.decimals import _DECIMAL_TEXT, MAX_DIGITS, MAX_EXPONENT, number_problem
+
+    if len(text) > 4 * MAX_DIGITS:
+        return f"is longer than {4 * MAX_DIGITS} characters"
+    if not _DECIMAL_TEXT.fullmatch(text):
+        return "is not a decimal number written with the digits 0-9"
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return f"is out of range (at most 1e{MAX_EXPONENT} and at least 1e-{MAX_EXPONENT})"
+    return number_problem(number)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(
+    st.from_regex(r"[+-]?[0-9]{0,12}(\.[0-9]{0,12})?([eE][+-]?[0-9]{1,5})?", fullmatch=True),
+    st.builds(lambda lead, zeros, tail: f"{lead}{'0' * zeros}{tail}",
+              st.sampled_from(["", "-", "0.", "-0.", "1", "9."]), st.integers(0, 1100),
+              st.sampled_from(["", "1", "5", ".5", "e3", "E-2"])),
+    st.text(max_size=8)))
+def test_decimal_text_bounds_without_counting_digits(text: str) -> None:
+    from govgate.decimals import parse_decimal, text_problem
+    from govgate.errors import GovgateError
+
+    assert text_problem(text) == _text_problem_counting(text)
+    if _text_problem_counting(text) is None:
+        assert parse_decimal(text, source="f", where="w") == Decimal(text)
+        assert str(parse_decimal(text, source="f", where="w")) == str(Decimal(text))
+    else:
+        with pytest.raises(GovgateError):
+            parse_decimal(text, source="f", where="w")
+
+
+@pytest.mark.parametrize("schema", [
+    {"enum": ["PASS", "FAIL", None]}, {"enum": ["a", "b"]}, {"enum": ["1", 1, True]},
+    {"const": "UTC"}, {"const": 1}, {"type": "array", "uniqueItems": True},
+])
+def test_text_enums_consts_and_unique_items_agree_with_jsonschema(schema: dict) -> None:
+    import jsonschema
+
+    from govgate.loaders.fastcheck import compile_schema
+
+    fast = compile_schema(schema, lambda p: __import__("re").compile(p))
+    assert fast is not None
+    validator = jsonschema.Draft202012Validator(schema)
+    for value in [None, "PASS", "a", "b", "UTC", "1", 1, 1.0, True, False, Decimal("1"), [],
+                  {}, ["a", "a"], ["a", "b"], [1, True], [1, 1.0], ["1", 1], [None, None],
+                  [[1], [1]], [{"a": 1}, {"a": 1}]]:
+        assert fast(value) == validator.is_valid(value), (schema, value)

@@ -57,13 +57,26 @@ def compile_schema(schema: Any, regex: Callable[[str], re.Pattern[str]]) -> Chec
     :param regex: Compiles a ``pattern`` with the same semantics jsonschema is given.
     """
     try:
-        from jsonschema._utils import equal, uniq
-    except ImportError:  # a jsonschema without these helpers: always take the slow path
-        return None
-    try:
-        return _compile(schema, regex, equal, uniq)
+        return _compile(schema, regex, _equal, _uniq)
     except _Unsupported:
         return None
+
+
+def _equal(one: Any, two: Any) -> bool:
+    """jsonschema's own ``equal`` (imported when first needed: most schemas compare text only,
+    and importing jsonschema is a noticeable part of a short command's start-up)."""
+    from jsonschema._utils import equal
+
+    return bool(equal(one, two))
+
+
+def _uniq(values: Any) -> bool:
+    """jsonschema's own ``uniq``, imported when first needed (text items: a set says it)."""
+    if all(type(item) is str for item in values):
+        return len(set(values)) == len(values)
+    from jsonschema._utils import uniq
+
+    return bool(uniq(values))
 
 
 def _compile(schema: Any, regex: Callable[[str], re.Pattern[str]],
@@ -198,7 +211,15 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
         return lambda v: not isinstance(v, list) or bool(uniq(v))
     if key == "enum":
         options = list(value)
+        if all(type(option) is str or option is None for option in options):
+            # jsonschema's equal() is == as soon as one side is text, and null equals only null.
+            texts = frozenset(option for option in options if option is not None)
+            if None in options:
+                return lambda v: v is None or (isinstance(v, str) and v in texts)
+            return lambda v: isinstance(v, str) and v in texts
         return lambda v: any(equal(option, v) for option in options)
     if key == "const":
+        if type(value) is str:
+            return lambda v: isinstance(v, str) and v == value
         return lambda v: bool(equal(v, value))
     raise _Unsupported(key)
