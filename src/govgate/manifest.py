@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from .jsontext import pretty
+from .sources import digests
 
 if TYPE_CHECKING:
     import pluggy
@@ -81,24 +82,33 @@ def _walk(path: Path, base: Path) -> list[tuple[str, str, os.stat_result]]:
     ``base`` (``/`` separators), its path and its ``stat``: what ``path.rglob("*")`` finds that
     is a file, in no particular order (the entries are sorted by their relative path).
 
-    ``os.walk`` rather than ``rglob``: the same files (folder links listed, not entered; file
-    links and hidden files included; unreadable folders skipped), without building and
-    comparing a ``Path`` per file, which cost as much as hashing on a long schedule. A folder's
-    relative path is computed once for all its files.
+    ``os.scandir`` rather than ``rglob``: the same files (folder links listed, not entered;
+    file links and hidden files included; unreadable folders skipped), without building and
+    comparing a ``Path`` per file, which cost as much as hashing on a long schedule. Relative
+    paths are built as text from the folder's.
     """
     found: list[tuple[str, str, os.stat_result]] = []
     if path.is_dir():
-        for folder, _dirs, names in os.walk(path):
-            rel_folder = _posix(os.path.relpath(folder, base))
-            prefix = "" if rel_folder == "." else rel_folder + "/"
-            for name in names:
-                full = os.path.join(folder, name)
+        rel_top = _posix(os.path.relpath(path, base))
+        stack = [(str(path), "" if rel_top == "." else rel_top + "/")]
+        while stack:
+            folder, prefix = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = list(listing)
+            except OSError:
+                continue  # an unreadable folder is skipped, as rglob and os.walk skip it
+            for entry in entries:
                 try:
-                    st = os.stat(full)
+                    if entry.is_dir():
+                        if not entry.is_symlink():  # a folder link is listed, not entered
+                            stack.append((entry.path, f"{prefix}{entry.name}/"))
+                        continue
+                    st = entry.stat()
                 except OSError:
                     continue  # a dangling link or a file gone: not a file (as is_file says)
                 if stat.S_ISREG(st.st_mode):
-                    found.append((prefix + name, full, st))
+                    found.append((prefix + entry.name, entry.path, st))
     elif path.is_file():
         found.append((_posix(os.path.relpath(path, base)), str(path), os.stat(path)))
     return found
@@ -153,8 +163,6 @@ def input_entries(config: Config,
 
 
 def _digest(rel: str, role: str, file: str, st: os.stat_result | None) -> dict[str, Any]:
-    from .sources import digests
-
     try:
         # A file the loaders read and that is unchanged since: the digest of those bytes.
         known = digests.known(st if st is not None else os.stat(file))

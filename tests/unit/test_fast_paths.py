@@ -217,3 +217,23 @@ def test_text_enums_consts_and_unique_items_agree_with_jsonschema(schema: dict) 
                   {}, ["a", "a"], ["a", "b"], [1, True], [1, 1.0], ["1", 1], [None, None],
                   [[1], [1]], [{"a": 1}, {"a": 1}]]:
         assert fast(value) == validator.is_valid(value), (schema, value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links as POSIX has them")
+def test_manifest_walk_lists_what_rglob_lists(tmp_path: Path) -> None:
+    from govgate.manifest import _walk
+
+    project = _tree(tmp_path)
+    (project / "jobs" / ".hidden").write_text("x")
+    (project / "jobs" / "w1" / "sub" / "deeper").mkdir()
+    (project / "jobs" / "w1" / "sub" / "deeper" / "c.json").write_text("{}")
+    for target in (project / "jobs", project / "jobs" / "w1", project,
+                   project / "jobs" / "w1" / "a.json", project / "missing"):
+        expected = sorted(
+            str(p.relative_to(project)) for p in
+            (target.rglob("*") if target.is_dir() else [target] if target.is_file() else [])
+            if p.is_file())
+        walked = _walk(target, project)
+        assert sorted(rel for rel, _full, _st in walked) == expected
+        for rel, full, info in walked:
+            assert Path(full) == project / rel and info.st_size == (project / rel).stat().st_size

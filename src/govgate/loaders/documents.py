@@ -12,6 +12,7 @@ from typing import Any
 
 from ..decimals import MAX_DIGITS, text_problem
 from ..errors import GovgateError
+from ..sources.names import source_name
 from .yamlfast import compose as compose_fast
 
 #: Hostile YAML (billion laughs) is refused before it expands: no document needs more nodes.
@@ -56,8 +57,6 @@ def parse_document(data: bytes, source: str) -> Document:
     URL's query string never reaches a message, a finding or a report).
     """
     import yaml
-
-    from ..sources.names import source_name
 
     source = source_name(source)
 
@@ -481,8 +480,6 @@ def _fast_check(kind: str) -> Any:
 
 def validate(data: Any, kind: str, source: str, doc: Document | None = None) -> None:
     """Validate ``data`` against the schema of ``kind``; the first error becomes a GovgateError."""
-    from ..sources.names import source_name
-
     source = source_name(source)
     fast = _fast_check(kind)
     try:
