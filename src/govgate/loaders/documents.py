@@ -14,6 +14,7 @@ from ..decimals import MAX_DIGITS, text_problem
 from ..errors import GovgateError
 from ..sources.names import source_name
 from .yamlfast import compose as compose_fast
+from .yamlflat import parse_flat
 
 #: Hostile YAML (billion laughs) is refused before it expands: no document needs more nodes.
 MAX_NODES = 200_000
@@ -66,6 +67,9 @@ def parse_document(data: bytes, source: str) -> Document:
         raise GovgateError(f"not UTF-8 text (byte {exc.start})", source=source) from None
     if source.partition("?")[0].endswith(".json"):
         return _parse_json(text, source)
+    flat = parse_flat(text, _resolver())
+    if flat is not None:  # a flat mapping of text (a job manifest): the same, sooner
+        return Document(flat[0], source, flat[1], {})
     try:
         loader = _loader_class()(text)
         try:
@@ -98,6 +102,12 @@ def parse_document(data: bytes, source: str) -> Document:
     except yaml.YAMLError as exc:
         raise GovgateError(f"invalid YAML: {exc}", source=source) from None
     return Document(value, source, lines, numbers)
+
+
+@cache
+def _resolver() -> Any:
+    """The implicit-tag resolver of govgate's loader (it reads no stream: one serves all)."""
+    return _loader_class()("").resolve
 
 
 @cache
