@@ -138,7 +138,8 @@ _REFS = ["jobs/w1/a.json", "jobs/w1/link-out.json", "jobs/w1/link-in.json", "job
          "jobs/w1/..", "jobs/loop.json", "../outside.json", "jobs/w2/link-out.json",
          "jobs/w2/sub/b.json", "jobs/w1/sub/../a.json", "jobs/dangling/x.json",
          "jobs/escape/outside.json", "jobs/escape/project/jobs/w1/a.json", "jobs/none/deep/x.json",
-         "jobs/w1/sub/b.json"]
+         "jobs/w1/sub/b.json", "jobs//w1//a.json", "jobs/w1/./a.json", "jobs/w1/", "",
+         "jobs/./w1/sub/b.json", "./jobs/w2/a.json"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="symbolic links as POSIX has them")
@@ -149,7 +150,8 @@ def test_resolving_once_answers_as_resolving_every_time(tmp_path: Path, allow: b
 
     def answers() -> list[object]:
         out: list[object] = []
-        for ref in _REFS:
+        absolute = [str(project / "jobs" / "w1" / "a.json"), str(tmp_path / "outside.json")]
+        for ref in [*_REFS, *absolute]:
             try:
                 out.append(resolve_path(ref, project, settings_))
             except SourceError as exc:

@@ -129,7 +129,7 @@ def _write_artifacts(evaluation: Evaluation, recon: ReconInputs,
         if pair is None:
             document = artifacts.diff_document(recon.jobs[job_id], outcome)
             pair = rendered[key] = (artifacts.render_json(document),
-                                    artifacts.render_csv(outcome))
+                                    artifacts.render_csv(outcome, document["rows"]))
         as_json, as_csv = pair
         names[job_id] = {
             "json": evaluation.add_artifact(artifacts.content_name(job_id, as_json, "json"),

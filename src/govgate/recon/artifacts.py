@@ -60,12 +60,13 @@ def render_json(document: dict[str, Any]) -> bytes:
     return (pretty(document, sort_keys=True) + "\n").encode()
 
 
-def render_csv(outcome: JobOutcome) -> bytes:
+def render_csv(outcome: JobOutcome, rows: list[dict[str, Any]] | None = None) -> bytes:
+    """The diff as CSV; ``rows`` are the outcome's :func:`row_dict` when already built (the
+    JSON document's ``rows``), so that every number is written as text once."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for row in outcome.rows:
-        d = row_dict(row)
+    for d in rows if rows is not None else map(row_dict, outcome.rows):
         writer.writerow([csv_cell(d[c]) for c in CSV_COLUMNS])
     return buffer.getvalue().encode()
 

@@ -30,7 +30,7 @@ def resolve_path(ref: str, base: Path, settings: Mapping[str, Any]) -> Path:
     if "\x00" in ref:  # no file system accepts it; Python raises ValueError
         raise SourceError("a path cannot contain a NUL character", source=ref)
     try:
-        path = _resolve(base / ref)
+        path = _resolve(base, ref)
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
         raise SourceError("cannot resolve the path (a symlink loop?)", source=ref) from None
     if not settings.get("allow_outside", False) and not _within(path, _resolved(base)):
@@ -57,9 +57,9 @@ def resolving_once() -> Iterator[None]:
         _RESOLVED_BASES.reset(token)
 
 
-def _resolve(path: Path) -> Path:
-    """``path.resolve()``; within :func:`resolving_once`, the folder holding the file is
-    resolved once for all its files.
+def _resolve(base: Path, ref: str) -> Path:
+    """``(base / ref).resolve()``; within :func:`resolving_once`, the folder holding the file
+    is resolved once for all its files.
 
     The real path of ``folder/name`` is the real path of ``folder`` joined with ``name`` when
     ``name`` is neither ``.``/``..`` nor a symbolic link (checked with ``lstat`` on the resolved
@@ -68,19 +68,23 @@ def _resolve(path: Path) -> Path:
     schedule.
     """
     cache = _RESOLVED_BASES.get()
-    # Strings, not Path objects: building and parsing Paths was most of the cost here.
-    folder_text, name = os.path.split(os.fspath(path))
     # POSIX only: on Windows a junction is not S_ISLNK, and resolve() asks the system anyway.
-    if cache is None or name in ("", ".", "..") or os.name != "posix":
-        return path.resolve()
+    if cache is None or os.name != "posix":
+        return (base / ref).resolve()
+    # Strings, not Path objects: building and parsing Paths was most of the cost here.
+    # (os.path.join keeps an absolute ref as it is, as Path's / does.)
+    full = os.path.join(os.fspath(base), ref)
+    folder_text, name = os.path.split(full)
+    if name in ("", ".", ".."):
+        return Path(full).resolve()
     candidate = os.path.join(_real_folder(folder_text, cache), name)
     try:
         if stat.S_ISLNK(os.lstat(candidate).st_mode):
-            return path.resolve()
+            return Path(full).resolve()
     except FileNotFoundError:
         pass  # resolve() leaves a missing last component as it is written
     except OSError:
-        return path.resolve()  # raises or answers as it always did
+        return Path(full).resolve()  # raises or answers as it always did
     return Path(candidate)
 
 
