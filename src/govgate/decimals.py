@@ -12,8 +12,7 @@ verdict.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from decimal import (
     MAX_EMAX,
     MIN_EMIN,
@@ -55,11 +54,10 @@ _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0
                            re.ASCII)
 
 
-@contextmanager
-def exact() -> Iterator[Context]:
-    """Run the block in :data:`EXACT` (a fresh copy, so flags never leak between callers)."""
-    with localcontext(EXACT.copy()) as ctx:
-        yield ctx
+def exact() -> AbstractContextManager[Context]:
+    """Run the block in :data:`EXACT` (a fresh copy, so flags never leak between callers:
+    ``localcontext`` enters a copy of the context it is given)."""
+    return localcontext(EXACT)
 
 
 def number_problem(number: Decimal) -> str | None:
