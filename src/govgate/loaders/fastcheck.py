@@ -87,6 +87,9 @@ def _compile(schema: Any, regex: Callable[[str], re.Pattern[str]],
         return lambda v: False
     if not isinstance(schema, dict):
         raise _Unsupported(repr(schema))
+    fused = _fused(schema, regex, equal, uniq)
+    if fused is not None:
+        return fused
     checks: list[Check] = []
     for key, value in schema.items():
         if key in _ANNOTATIONS:
@@ -107,6 +110,58 @@ def _compile(schema: Any, regex: Callable[[str], re.Pattern[str]],
         return True
 
     return all_of
+
+
+_OBJECT_KEYS = frozenset({"type", "properties", "required", "additionalProperties"})
+_STRING_KEYS = frozenset({"type", "minLength", "maxLength", "pattern"})
+
+
+def _fused(schema: dict[str, Any], regex: Callable[[str], re.Pattern[str]],
+           equal: Callable[[Any, Any], bool], uniq: Callable[[Any], bool]) -> Check | None:
+    """One function for the two shapes most values have, or None for the keyword by keyword
+    path: an object with ``properties``, ``required`` and a closed ``additionalProperties``,
+    and a string with length bounds and a ``pattern``. The same answers (the type is checked
+    once, then each keyword as :func:`_keyword` checks it), without a call per keyword."""
+    keys = frozenset(schema) - _ANNOTATIONS
+    kind = schema.get("type")
+    if kind == "object" and keys <= _OBJECT_KEYS and schema.get("additionalProperties",
+                                                                   False) is False:
+        props = tuple((name, _compile(s, regex, equal, uniq))
+                      for name, s in schema.get("properties", {}).items())
+        known = frozenset(name for name, _ in props)
+        closed = "additionalProperties" in schema
+        required = tuple(schema.get("required", ()))
+
+        def an_object(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return False
+            for n in required:
+                if n not in v:
+                    return False
+            if closed:
+                for k in v:
+                    if k not in known:
+                        return False
+            for name, check in props:  # noqa: SIM110 - no generator frame per value
+                if name in v and not check(v[name]):
+                    return False
+            return True
+
+        return an_object
+    if kind == "string" and keys <= _STRING_KEYS:
+        low = schema.get("minLength")
+        high = schema.get("maxLength")
+        search = regex(schema["pattern"]).search if "pattern" in schema else None
+
+        def a_string(v: Any) -> bool:
+            if not isinstance(v, str):
+                return False
+            if (low is not None and len(v) < low) or (high is not None and len(v) > high):
+                return False
+            return search is None or search(v) is not None
+
+        return a_string
+    return None
 
 
 def _keyword(key: str, value: Any, schema: dict[str, Any],
