@@ -148,13 +148,20 @@ def _fused(schema: dict[str, Any], regex: Callable[[str], re.Pattern[str]],
             return True
 
         return an_object
-    if kind == "string" and keys <= _STRING_KEYS:
+    names = [kind] if isinstance(kind, str) else kind
+    if (isinstance(names, list) and "string" in names and keys <= _STRING_KEYS
+            and all(n in _TYPES for n in names)):
         low = schema.get("minLength")
         high = schema.get("maxLength")
         search = regex(schema["pattern"]).search if "pattern" in schema else None
+        others = tuple(_TYPES[n] for n in names if n != "string")
 
         def a_string(v: Any) -> bool:
             if not isinstance(v, str):
+                # Another type the schema allows: the string keywords do not apply to it.
+                for test in others:  # noqa: SIM110 - no generator frame per value
+                    if test(v):
+                        return True
                 return False
             if (low is not None and len(v) < low) or (high is not None and len(v) > high):
                 return False
