@@ -94,8 +94,12 @@ def main(argv: list[str] | None = None) -> int:
                 for command in args.commands.split(","):
                     tag = f"{project.name}-{as_of[:10]}-{command}"
                     old, new = root / "old" / tag, root / "new" / tag
-                    _run(args.old.resolve(), project, as_of, command, old)
-                    _run(args.new.resolve(), project, as_of, command, new)
+                    # Both in the same folder, moved aside afterwards: the configuration (and
+                    # so its hash in the manifest) names the same paths for both runs.
+                    for src, keep in ((args.old, old), (args.new, new)):
+                        _run(src.resolve(), project, as_of, command, root / "run")
+                        keep.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.move(root / "run", keep)
                     diff = subprocess.run(["diff", "-r", str(old), str(new)], capture_output=True,
                                           text=True, check=False)
                     code = (old / "exit.txt").read_text().split("\n", 1)[0]

@@ -12,8 +12,7 @@ verdict.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from decimal import (
     MAX_EMAX,
     MIN_EMIN,
@@ -55,11 +54,10 @@ _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0
                            re.ASCII)
 
 
-@contextmanager
-def exact() -> Iterator[Context]:
-    """Run the block in :data:`EXACT` (a fresh copy, so flags never leak between callers)."""
-    with localcontext(EXACT.copy()) as ctx:
-        yield ctx
+def exact() -> AbstractContextManager[Context]:
+    """Run the block in :data:`EXACT` (a fresh copy, so flags never leak between callers:
+    ``localcontext`` enters a copy of the context it is given)."""
+    return localcontext(EXACT)
 
 
 def number_problem(number: Decimal) -> str | None:
@@ -78,15 +76,26 @@ def number_problem(number: Decimal) -> str | None:
 
 def text_problem(text: str) -> str | None:
     """Why ``text`` is not a bounded plain decimal number, or None when it is one."""
+    return _text_number(text)[1]
+
+
+def _text_number(text: str) -> tuple[Decimal | None, str | None]:
+    """``text`` as a bounded Decimal and None, or None and why it is not one."""
     if len(text) > 4 * MAX_DIGITS:
-        return f"is longer than {4 * MAX_DIGITS} characters"
+        return None, f"is longer than {4 * MAX_DIGITS} characters"
     if not _DECIMAL_TEXT.fullmatch(text):
-        return "is not a decimal number written with the digits 0-9"
+        return None, "is not a decimal number written with the digits 0-9"
     try:
         number = Decimal(text)
     except InvalidOperation:  # an exponent beyond what Decimal itself can hold
-        return f"is out of range (at most 1e{MAX_EXPONENT} and at least 1e-{MAX_EXPONENT})"
-    return number_problem(number)
+        return None, (f"is out of range (at most 1e{MAX_EXPONENT} and at least "
+                      f"1e-{MAX_EXPONENT})")
+    if len(text) <= MAX_DIGITS and "e" not in text and "E" not in text:
+        # Without an exponent, a text this short has at most MAX_DIGITS digits and an
+        # adjusted exponent within MAX_EXPONENT: in bounds without counting its digits.
+        return number, None
+    problem = number_problem(number)
+    return (None, problem) if problem else (number, None)
 
 
 def _shown(value: Any) -> str:
@@ -109,8 +118,7 @@ def parse_decimal(value: Any, *, source: str | None, where: str | None,
         problem = "is not a number"
     elif text is not None or isinstance(value, str):
         raw = text if text is not None else str(value)
-        problem = text_problem(raw)
-        number = None if problem else Decimal(raw)
+        number, problem = _text_number(raw)
     elif isinstance(value, float):
         # Only reached for a float whose text was not kept: its shortest repr is what was read.
         problem = text_problem(repr(value))
@@ -138,6 +146,14 @@ def canonical_text(value: Decimal) -> str:
     """
     if not value:
         return "0"
+    if value.is_finite():
+        # format(..., "f") without a precision prints the exact value in any context; only
+        # the trailing zeros of a fraction are left to strip (four times faster than
+        # normalize() in a fresh EXACT context, and this runs for every number of every diff).
+        text = format(value, "f")
+        if "." in text:
+            text = text.rstrip("0").removesuffix(".")
+        return text
     with exact():
         return format(value.normalize(), "f")
 

@@ -18,9 +18,13 @@ import hashlib
 import json
 import os
 import platform
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
+
+from .jsontext import pretty
+from .sources import digests
 
 if TYPE_CHECKING:
     import pluggy
@@ -73,10 +77,41 @@ def _posix(path: str) -> str:
     return str(PurePosixPath(*Path(path).parts)) if path not in ("", ".") else "."
 
 
-def _walk(path: Path) -> list[Path]:
+def _walk(path: Path, base: Path) -> list[tuple[str, str, os.stat_result]]:
+    """The files in the folder ``path`` (or ``path`` itself), each as its path relative to
+    ``base`` (``/`` separators), its path and its ``stat``: what ``path.rglob("*")`` finds that
+    is a file, in no particular order (the entries are sorted by their relative path).
+
+    ``os.scandir`` rather than ``rglob``: the same files (folder links listed, not entered;
+    file links and hidden files included; unreadable folders skipped), without building and
+    comparing a ``Path`` per file, which cost as much as hashing on a long schedule. Relative
+    paths are built as text from the folder's.
+    """
+    found: list[tuple[str, str, os.stat_result]] = []
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file())
-    return [path] if path.is_file() else []
+        rel_top = _posix(os.path.relpath(path, base))
+        stack = [(str(path), "" if rel_top == "." else rel_top + "/")]
+        while stack:
+            folder, prefix = stack.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    entries = list(listing)
+            except OSError:
+                continue  # an unreadable folder is skipped, as rglob and os.walk skip it
+            for entry in entries:
+                try:
+                    if entry.is_dir():
+                        if not entry.is_symlink():  # a folder link is listed, not entered
+                            stack.append((entry.path, f"{prefix}{entry.name}/"))
+                        continue
+                    st = entry.stat()
+                except OSError:
+                    continue  # a dangling link or a file gone: not a file (as is_file says)
+                if stat.S_ISREG(st.st_mode):
+                    found.append((prefix + entry.name, entry.path, st))
+    elif path.is_file():
+        found.append((_posix(os.path.relpath(path, base)), str(path), os.stat(path)))
+    return found
 
 
 def input_files(config: Config) -> list[tuple[str, str]]:
@@ -115,26 +150,32 @@ def input_entries(config: Config,
             entries[shown] = {"path": shown, "role": role, "size": None, "sha256": None}
             continue
         target = config.base / ref.removeprefix("file://")
-        files = _walk(target)
+        files = _walk(target, config.base)
         if not files:
             entries[_posix(ref)] = {"path": _posix(ref), "role": role, "size": None,
                                     "sha256": None}
-        for file in files:
-            entries.update(_entry(config, role, file))
-    for role, file in extra:
-        entries.update(_entry(config, role, file))
+        for rel, file, st in files:
+            entries[rel] = _digest(rel, role, file, st)
+    for role, extra_file in extra:
+        rel = _posix(os.path.relpath(extra_file, config.base))
+        entries[rel] = _digest(rel, role, str(extra_file), None)
     return [entries[k] for k in sorted(entries)]
 
 
-def _entry(config: Config, role: str, file: Path) -> dict[str, dict[str, Any]]:
-    rel = _posix(os.path.relpath(file, config.base))
+def _digest(rel: str, role: str, file: str, st: os.stat_result | None) -> dict[str, Any]:
     try:
-        data = file.read_bytes()
+        # A file the loaders read and that is unchanged since: the digest of those bytes.
+        known = digests.known(st if st is not None else os.stat(file))
+        if known is not None:
+            size = (st if st is not None else os.stat(file)).st_size
+            return {"path": rel, "role": role, "size": size, "sha256": known}
+        with open(file, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         from .errors import GovgateError
 
         raise GovgateError(f"cannot read: {exc.strerror or exc}", source=rel) from None
-    return {rel: {"path": rel, "role": role, "size": len(data), "sha256": sha256_hex(data)}}
+    return {"path": rel, "role": role, "size": len(data), "sha256": sha256_hex(data)}
 
 
 def command_args(name: str, options: Mapping[str, Any]) -> list[str]:
@@ -222,7 +263,7 @@ def finish_manifest(manifest: dict[str, Any], config: Config,
         "ledger": {"path": where,
                    "seq": report.count, "record_hash": report.head, "intact": report.ok},
     }
-    return (json.dumps(full, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return (pretty(full, sort_keys=True) + "\n").encode()
 
 
 def write_check_manifest(session: Session, config: Config, output: Path,

@@ -61,6 +61,8 @@ def cell(value: object) -> str:
 def _guard_pipes(markdown: str) -> str:
     """Escape every pipe that is not escaped yet (one preceded by an even run of backslashes),
     so built markdown such as a code span cannot split a table cell either."""
+    if "|" not in markdown:
+        return markdown  # nothing to guard (most cells: hashes and code spans)
     out: list[str] = []
     backslashes = 0
     for char in markdown:

@@ -6,13 +6,13 @@ instant, never the time they were written.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ..fsutil import write_all_atomic
+from ..jsontext import pretty
 
 if TYPE_CHECKING:
     import argparse
@@ -40,7 +40,7 @@ def output_dir(args: argparse.Namespace, config: Config, cwd: Path) -> Path:
 
 def to_json(data: Any) -> bytes:
     """Deterministic JSON: sorted keys, 2-space indent, UTF-8, trailing newline."""
-    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return (pretty(data, sort_keys=True) + "\n").encode()
 
 
 def write_documents(output: Path, files: Mapping[str, str | bytes]) -> list[Path]:

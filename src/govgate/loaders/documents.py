@@ -12,7 +12,9 @@ from typing import Any
 
 from ..decimals import MAX_DIGITS, text_problem
 from ..errors import GovgateError
+from ..sources.names import source_name
 from .yamlfast import compose as compose_fast
+from .yamlflat import parse_flat
 
 #: Hostile YAML (billion laughs) is refused before it expands: no document needs more nodes.
 MAX_NODES = 200_000
@@ -57,8 +59,6 @@ def parse_document(data: bytes, source: str) -> Document:
     """
     import yaml
 
-    from ..sources.names import source_name
-
     source = source_name(source)
 
     try:
@@ -67,6 +67,9 @@ def parse_document(data: bytes, source: str) -> Document:
         raise GovgateError(f"not UTF-8 text (byte {exc.start})", source=source) from None
     if source.partition("?")[0].endswith(".json"):
         return _parse_json(text, source)
+    flat = parse_flat(text, _resolver())
+    if flat is not None:  # a flat mapping of text (a job manifest): the same, sooner
+        return Document(flat[0], source, flat[1], {})
     try:
         loader = _loader_class()(text)
         try:
@@ -99,6 +102,12 @@ def parse_document(data: bytes, source: str) -> Document:
     except yaml.YAMLError as exc:
         raise GovgateError(f"invalid YAML: {exc}", source=source) from None
     return Document(value, source, lines, numbers)
+
+
+@cache
+def _resolver() -> Any:
+    """The implicit-tag resolver of govgate's loader (it reads no stream: one serves all)."""
+    return _loader_class()("").resolve
 
 
 @cache
@@ -222,7 +231,9 @@ def _parse_json(text: str, source: str) -> Document:
         value = loads_json(text, source)
     except RecursionError:
         value = None  # deeper than the decoder's own limit: located below
-    if value is None or _json_depth(value) > MAX_DEPTH:
+    # Every level of nesting opens a bracket: with few brackets the walk cannot find more.
+    if value is None or (text.count("[") + text.count("{") > MAX_DEPTH
+                         and _json_depth(value) > MAX_DEPTH):
         line = _json_line(text, lambda depth, token: depth > MAX_DEPTH)
         if value is None or line:
             raise GovgateError(f"document nested deeper than {MAX_DEPTH} levels",
@@ -275,15 +286,16 @@ def _json_duplicate(text: str) -> str | None:
 
 def _json_depth(value: Any) -> int:
     """Nesting depth of a decoded JSON value (iteratively: the value may be deep)."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
+    # Level by level, keeping only containers: scalars (most of a document) end a branch.
+    if not isinstance(value, dict | list):
+        return 0
+    depth, level = 0, [value]
+    while any(level):  # some container here has children, one level deeper
+        depth += 1
+        level = [v for item in level
+                 for v in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(v, dict | list)]
+    return depth
 
 
 def _json_line(text: str, hit: Any) -> int | None:
@@ -478,8 +490,6 @@ def _fast_check(kind: str) -> Any:
 
 def validate(data: Any, kind: str, source: str, doc: Document | None = None) -> None:
     """Validate ``data`` against the schema of ``kind``; the first error becomes a GovgateError."""
-    from ..sources.names import source_name
-
     source = source_name(source)
     fast = _fast_check(kind)
     try:

@@ -57,13 +57,26 @@ def compile_schema(schema: Any, regex: Callable[[str], re.Pattern[str]]) -> Chec
     :param regex: Compiles a ``pattern`` with the same semantics jsonschema is given.
     """
     try:
-        from jsonschema._utils import equal, uniq
-    except ImportError:  # a jsonschema without these helpers: always take the slow path
-        return None
-    try:
-        return _compile(schema, regex, equal, uniq)
+        return _compile(schema, regex, _equal, _uniq)
     except _Unsupported:
         return None
+
+
+def _equal(one: Any, two: Any) -> bool:
+    """jsonschema's own ``equal`` (imported when first needed: most schemas compare text only,
+    and importing jsonschema is a noticeable part of a short command's start-up)."""
+    from jsonschema._utils import equal
+
+    return bool(equal(one, two))
+
+
+def _uniq(values: Any) -> bool:
+    """jsonschema's own ``uniq``, imported when first needed (text items: a set says it)."""
+    if all(type(item) is str for item in values):
+        return len(set(values)) == len(values)
+    from jsonschema._utils import uniq
+
+    return bool(uniq(values))
 
 
 def _compile(schema: Any, regex: Callable[[str], re.Pattern[str]],
@@ -74,6 +87,9 @@ def _compile(schema: Any, regex: Callable[[str], re.Pattern[str]],
         return lambda v: False
     if not isinstance(schema, dict):
         raise _Unsupported(repr(schema))
+    fused = _fused(schema, regex, equal, uniq)
+    if fused is not None:
+        return fused
     checks: list[Check] = []
     for key, value in schema.items():
         if key in _ANNOTATIONS:
@@ -83,7 +99,76 @@ def _compile(schema: Any, regex: Callable[[str], re.Pattern[str]],
         return lambda v: True
     if len(checks) == 1:
         return checks[0]
-    return lambda v: all(check(v) for check in checks)
+    # Loops in plain functions, not all() over generators: a generator frame per value was
+    # most of the cost on documents of thousands of small objects.
+    every = tuple(checks)
+
+    def all_of(v: Any) -> bool:
+        for check in every:  # noqa: SIM110 - no generator frame per value (see above)
+            if not check(v):
+                return False
+        return True
+
+    return all_of
+
+
+_OBJECT_KEYS = frozenset({"type", "properties", "required", "additionalProperties"})
+_STRING_KEYS = frozenset({"type", "minLength", "maxLength", "pattern"})
+
+
+def _fused(schema: dict[str, Any], regex: Callable[[str], re.Pattern[str]],
+           equal: Callable[[Any, Any], bool], uniq: Callable[[Any], bool]) -> Check | None:
+    """One function for the two shapes most values have, or None for the keyword by keyword
+    path: an object with ``properties``, ``required`` and a closed ``additionalProperties``,
+    and a string with length bounds and a ``pattern``. The same answers (the type is checked
+    once, then each keyword as :func:`_keyword` checks it), without a call per keyword."""
+    keys = frozenset(schema) - _ANNOTATIONS
+    kind = schema.get("type")
+    if kind == "object" and keys <= _OBJECT_KEYS and schema.get("additionalProperties",
+                                                                   False) is False:
+        props = tuple((name, _compile(s, regex, equal, uniq))
+                      for name, s in schema.get("properties", {}).items())
+        known = frozenset(name for name, _ in props)
+        closed = "additionalProperties" in schema
+        required = tuple(schema.get("required", ()))
+
+        def an_object(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return False
+            for n in required:
+                if n not in v:
+                    return False
+            if closed:
+                for k in v:
+                    if k not in known:
+                        return False
+            for name, check in props:  # noqa: SIM110 - no generator frame per value
+                if name in v and not check(v[name]):
+                    return False
+            return True
+
+        return an_object
+    names = [kind] if isinstance(kind, str) else kind
+    if (isinstance(names, list) and "string" in names and keys <= _STRING_KEYS
+            and all(n in _TYPES for n in names)):
+        low = schema.get("minLength")
+        high = schema.get("maxLength")
+        search = regex(schema["pattern"]).search if "pattern" in schema else None
+        others = tuple(_TYPES[n] for n in names if n != "string")
+
+        def a_string(v: Any) -> bool:
+            if not isinstance(v, str):
+                # Another type the schema allows: the string keywords do not apply to it.
+                for test in others:  # noqa: SIM110 - no generator frame per value
+                    if test(v):
+                        return True
+                return False
+            if (low is not None and len(v) < low) or (high is not None and len(v) > high):
+                return False
+            return search is None or search(v) is not None
+
+        return a_string
+    return None
 
 
 def _keyword(key: str, value: Any, schema: dict[str, Any],
@@ -101,9 +186,16 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
             return tests[0]
         return lambda v: any(t(v) for t in tests)
     if key == "properties":
-        props = {name: sub(s) for name, s in value.items()}
-        return lambda v: not isinstance(v, dict) or all(
-            check(v[name]) for name, check in props.items() if name in v)
+        props = tuple((name, sub(s)) for name, s in value.items())
+
+        def properties(v: Any) -> bool:
+            if isinstance(v, dict):
+                for name, check in props:
+                    if name in v and not check(v[name]):
+                        return False
+            return True
+
+        return properties
     if key == "additionalProperties":
         known = frozenset(schema.get("properties", {}))
         # jsonschema matches patternProperties with Python's re.search, not ECMA semantics.
@@ -113,6 +205,15 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
             return k not in known and not any(search(k) for search in patterns)
 
         if value is False:
+            if not patterns:
+                def closed(v: Any) -> bool:
+                    if isinstance(v, dict):
+                        for k in v:
+                            if k not in known:
+                                return False
+                    return True
+
+                return closed
             return lambda v: not isinstance(v, dict) or not any(additional(k) for k in v)
         extra = sub(value)
         return lambda v: not isinstance(v, dict) or all(
@@ -123,7 +224,15 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
             check(item) for k, item in v.items() for search, check in rules if search(k))
     if key == "required":
         required = tuple(value)
-        return lambda v: not isinstance(v, dict) or all(n in v for n in required)
+
+        def has_required(v: Any) -> bool:
+            if isinstance(v, dict):
+                for n in required:
+                    if n not in v:
+                        return False
+            return True
+
+        return has_required
     if key == "dependentRequired":
         pairs = tuple((name, tuple(needs)) for name, needs in value.items())
         return lambda v: not isinstance(v, dict) or all(
@@ -132,7 +241,15 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
         if not isinstance(value, dict | bool):
             raise _Unsupported("items as a list")
         each = sub(value)
-        return lambda v: not isinstance(v, list) or all(each(item) for item in v)
+
+        def items(v: Any) -> bool:
+            if isinstance(v, list):
+                for item in v:
+                    if not each(item):
+                        return False
+            return True
+
+        return items
     if key == "pattern":
         search = regex(value).search
         return lambda v: not isinstance(v, str) or search(v) is not None
@@ -156,7 +273,15 @@ def _keyword(key: str, value: Any, schema: dict[str, Any],
         return lambda v: not isinstance(v, list) or bool(uniq(v))
     if key == "enum":
         options = list(value)
+        if all(type(option) is str or option is None for option in options):
+            # jsonschema's equal() is == as soon as one side is text, and null equals only null.
+            texts = frozenset(option for option in options if option is not None)
+            if None in options:
+                return lambda v: v is None or (isinstance(v, str) and v in texts)
+            return lambda v: isinstance(v, str) and v in texts
         return lambda v: any(equal(option, v) for option in options)
     if key == "const":
+        if type(value) is str:
+            return lambda v: isinstance(v, str) and v == value
         return lambda v: bool(equal(v, value))
     raise _Unsupported(key)

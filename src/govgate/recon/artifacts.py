@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 from decimal import Decimal
 from typing import Any
 
 from ..decimals import canonical_text
+from ..jsontext import pretty
 from ..textsafe import csv_cell
 from ..timeutil import format_instant
 from .model import DiffRow, JobInputs, JobOutcome
@@ -57,15 +57,16 @@ def diff_document(job: JobInputs, outcome: JobOutcome) -> dict[str, Any]:
 
 
 def render_json(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return (pretty(document, sort_keys=True) + "\n").encode()
 
 
-def render_csv(outcome: JobOutcome) -> bytes:
+def render_csv(outcome: JobOutcome, rows: list[dict[str, Any]] | None = None) -> bytes:
+    """The diff as CSV; ``rows`` are the outcome's :func:`row_dict` when already built (the
+    JSON document's ``rows``), so that every number is written as text once."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for row in outcome.rows:
-        d = row_dict(row)
+    for d in rows if rows is not None else map(row_dict, outcome.rows):
         writer.writerow([csv_cell(d[c]) for c in CSV_COLUMNS])
     return buffer.getvalue().encode()
 

@@ -8,6 +8,7 @@ from decimal import Decimal, DecimalException
 
 from ..decimals import exact, round_ratio
 from ..errors import GovgateError
+from ..semver import parse_semver
 from ..timeutil import format_instant
 from . import provenance
 from .model import (
@@ -85,8 +86,6 @@ def evaluate_job(job: JobInputs, inputs: ReconInputs, compare: CompareMetric,
     if part.export_id != m.partner_annex_export_id:
         problems.append(f"partner_annex_export_id {part.export_id} is not the manifest's "
                         f"{m.partner_annex_export_id}")
-    from ..semver import parse_semver
-
     footer = part.footer_schema_semver or "0.0.0"
     if parse_semver(footer) > policy.contract_max_semver:
         problems.append(f"annex rejected: footer_schema_semver {footer} is newer than "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from ..model import Location
 from .cron import CronExpr
@@ -184,6 +185,15 @@ class ReconInputs:
     overrides: tuple[OverridePacket, ...] = ()
     bootstrap: Bootstrap | None = None
     comms: tuple[PartnerComm, ...] = ()
+
+    @cached_property
+    def run_by_id(self) -> dict[str, SchedulerRow]:
+        """Each scheduler row by its ``job_run_id`` (the first, should one repeat), indexed once:
+        looking a run up by scanning every row made replaying a schedule quadratic."""
+        index: dict[str, SchedulerRow] = {}
+        for row in self.runs:
+            index.setdefault(row.job_run_id, row)
+        return index
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,4 +88,4 @@ def job_problems(job_run_id: str, job: JobInputs, inputs: ReconInputs,
 
 
 def _row(inputs: ReconInputs, job_run_id: str) -> SchedulerRow | None:
-    return next((r for r in inputs.runs if r.job_run_id == job_run_id), None)
+    return inputs.run_by_id.get(job_run_id)

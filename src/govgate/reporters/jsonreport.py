@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..jsontext import pretty
 from ..timeutil import format_instant
 
 if TYPE_CHECKING:
@@ -80,6 +80,6 @@ _LAST: list[tuple[GateResult, str]] = []
 def render(result: GateResult, context: ReportContext) -> str:
     if _LAST and _LAST[0][0] is result:
         return _LAST[0][1]
-    text = json.dumps(result_dict(result), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = pretty(result_dict(result), sort_keys=True) + "\n"
     _LAST[:] = [(result, text)]
     return text

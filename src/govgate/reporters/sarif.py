@@ -8,10 +8,10 @@ left out; waived findings stay in, with an external suppression naming the waive
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..jsontext import pretty
 from ..timeutil import format_instant
 from .findings import by_importance, family, level, location_of, rule_help, verdict
 
@@ -124,5 +124,4 @@ def sarif_document(result: GateResult, context: ReportContext) -> dict[str, Any]
 
 
 def render(result: GateResult, context: ReportContext) -> str:
-    return json.dumps(sarif_document(result, context), indent=2, sort_keys=True,
-                      ensure_ascii=False) + "\n"
+    return pretty(sarif_document(result, context), sort_keys=True) + "\n"

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from ..errors import SourceError
 from ..hookspecs import hookimpl
+from . import digests
 
 #: Larger inputs are refused rather than read into memory whole (``sources.max_bytes``).
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -29,10 +30,10 @@ def resolve_path(ref: str, base: Path, settings: Mapping[str, Any]) -> Path:
     if "\x00" in ref:  # no file system accepts it; Python raises ValueError
         raise SourceError("a path cannot contain a NUL character", source=ref)
     try:
-        path = (base / ref).resolve()
+        path = _resolve(base, ref)
     except (RuntimeError, OSError):  # a symlink loop (RuntimeError before Python 3.13)
         raise SourceError("cannot resolve the path (a symlink loop?)", source=ref) from None
-    if not settings.get("allow_outside", False) and not path.is_relative_to(_resolved(base)):
+    if not settings.get("allow_outside", False) and not _within(path, _resolved(base)):
         raise SourceError(
             "path escapes the configuration's folder (set sources.allow_outside: true to allow)",
             source=ref,
@@ -42,7 +43,7 @@ def resolve_path(ref: str, base: Path, settings: Mapping[str, Any]) -> Path:
 
 #: The configuration's folder, resolved once while a loader reads many files from it (see
 #: :func:`resolving_once`); None outside such a loader: resolved at every call.
-_RESOLVED_BASES: ContextVar[dict[Path, Path] | None] = ContextVar("resolved_bases", default=None)
+_RESOLVED_BASES: ContextVar[dict[Any, Any] | None] = ContextVar("resolved_bases", default=None)
 
 
 @contextmanager
@@ -54,6 +55,65 @@ def resolving_once() -> Iterator[None]:
         yield
     finally:
         _RESOLVED_BASES.reset(token)
+
+
+def _resolve(base: Path, ref: str) -> Path:
+    """``(base / ref).resolve()``; within :func:`resolving_once`, the folder holding the file
+    is resolved once for all its files.
+
+    The real path of ``folder/name`` is the real path of ``folder`` joined with ``name`` when
+    ``name`` is neither ``.``/``..`` nor a symbolic link (checked with ``lstat`` on the resolved
+    folder); otherwise the whole path is resolved as before. A job folder per window has three
+    files, and resolving every component of each path again was a fifth of loading a long
+    schedule.
+    """
+    cache = _RESOLVED_BASES.get()
+    # POSIX only: on Windows a junction is not S_ISLNK, and resolve() asks the system anyway.
+    if cache is None or os.name != "posix":
+        return (base / ref).resolve()
+    # Strings, not Path objects: building and parsing Paths was most of the cost here.
+    # (os.path.join keeps an absolute ref as it is, as Path's / does.)
+    full = os.path.join(os.fspath(base), ref)
+    folder_text, name = os.path.split(full)
+    if name in ("", ".", ".."):
+        return Path(full).resolve()
+    candidate = os.path.join(_real_folder(folder_text, cache), name)
+    try:
+        if stat.S_ISLNK(os.lstat(candidate).st_mode):
+            return Path(full).resolve()
+    except FileNotFoundError:
+        pass  # resolve() leaves a missing last component as it is written
+    except OSError:
+        return Path(full).resolve()  # raises or answers as it always did
+    return Path(candidate)
+
+
+def _real_folder(text: str, cache: dict[Any, Any]) -> str:
+    """The real path of the folder ``text``, each folder on the way resolved once: a new folder
+    under a known one costs one ``lstat`` (is it a link?) instead of one per component."""
+    real = cache.get(text)
+    if real is None:
+        parent, name = os.path.split(text)
+        if not parent or parent == text or name in ("", ".", ".."):
+            real = str(Path(text).resolve())
+        else:
+            candidate = os.path.join(_real_folder(parent, cache), name)
+            try:
+                link = stat.S_ISLNK(os.lstat(candidate).st_mode)
+            except FileNotFoundError:
+                link = False  # resolve() keeps a missing component as it is written
+            except OSError:
+                link = True  # let resolve() answer (or raise) as it always did
+            real = str(Path(text).resolve()) if link else candidate
+        cache[text] = real
+    return real
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """``path.is_relative_to(folder)`` (the same lexical test on the parts, without the
+    exception ``relative_to`` raises and catches for every path outside)."""
+    inside = folder.parts
+    return path.parts[:len(inside)] == inside
 
 
 def _resolved(base: Path) -> Path:
@@ -145,10 +205,13 @@ def read_input(path: Path, ref: str, limit: int) -> bytes:
             # Sized by the file, not by the limit: read(limit + 1) would allocate the whole
             # limit (512 MiB by default) for every small file. A file that grows while it is
             # read (or reports no size, as /proc does) is read on in chunks up to the limit.
-            size = os.fstat(handle.fileno()).st_size
+            st = os.fstat(handle.fileno())
+            size = st.st_size
             chunks = [handle.read(min(size, limit) + 1)]
             total = len(chunks[0])
-            while total <= limit:
+            # A short read is the end of the file (a buffered read returns less than asked only
+            # there): no second read to find it.
+            while total <= limit and total > size:
                 more = handle.read(min(1 << 20, limit + 1 - total))
                 if not more:
                     break
@@ -161,6 +224,7 @@ def read_input(path: Path, ref: str, limit: int) -> bytes:
     if len(data) > limit:
         raise SourceError(f"file grew past the limit of {limit} bytes while it was read "
                           "(sources.max_bytes)", source=ref)
+    digests.remember(st, data)
     return data
 
 
