@@ -104,7 +104,7 @@ FROM (
                      + %(shift)s END AS r,
            CASE WHEN ack_dt_utc BETWEEN %(lo)s AND %(hi)s
                 THEN (EXTRACT(EPOCH FROM ack_dt_utc) * 1000000)::bigint + %(shift)s END AS a
-    FROM signer_ack_event OFFSET 0
+    FROM signer_ack_event /*SINCE*/ OFFSET 0
   ) e OFFSET 0
 ) f OFFSET 0
 """
@@ -131,6 +131,49 @@ ORDER BY id
 
 _FIRST_REQUEST = "SELECT request_dt_utc FROM signer_ack_event ORDER BY ack_event_id LIMIT 1"
 
+# With ``requested_since``: the rows the reduction reads (through the index on
+# request_dt_utc) and the rows it does not, which are still checked, all of them.
+_SINCE = "WHERE request_dt_utc >= %(since)s"
+_EARLIER = """
+SELECT EXISTS (SELECT 1 FROM signer_ack_event
+               WHERE request_dt_utc < %(since)s OR request_dt_utc IS NULL)
+"""
+# The rows left out, checked with the rules of ``_ROWS``'s ``ok`` written on the timestamps
+# themselves (no per-row EXTRACT): r is not NULL when request_dt_utc is within [lo, hi], a when
+# ack_dt_utc is; a >= r when ack_dt_utc >= request_dt_utc; (a - r + 18000000) / 36000000 <=
+# 99999999 when a - r < 3599999982000000 microseconds. One row per signer (the heat-map counts
+# every signer seen): the rows failing a check, and the ids and cert windows of those not all
+# printable ASCII (checked in Python, as for the rows read).
+_UNREAD = """
+SELECT signer_id, COUNT(*) FILTER (WHERE NOT ok),
+       array_agg(ARRAY[ack_event_id, cert_window_id]) FILTER (WHERE NOT plain)
+FROM (
+  SELECT signer_id, ack_event_id, cert_window_id,
+         COALESCE(ack_event_id <> ''
+                  AND (ack_event_id || COALESCE(cert_window_id, '')) ~ '^[ -~]+$',
+                  FALSE) AS plain,
+         COALESCE(request_dt_utc BETWEEN %(lo)s AND %(hi)s
+                  AND signer_id IS NOT NULL AND signer_id <> ''
+                  AND cert_window_id IS DISTINCT FROM '' AND ack_event_id IS NOT NULL
+                  AND owner_route = ANY(%(routes)s::text[])
+                  AND (ack_dt_utc IS NULL
+                       OR (ack_dt_utc BETWEEN %(lo)s AND %(hi)s
+                           AND ack_dt_utc >= request_dt_utc
+                           AND ack_dt_utc - request_dt_utc
+                               < INTERVAL '3599999982000000 microseconds'))
+                  AND (ack_outcome IS NULL
+                       OR ack_outcome IN ('approved', 'rejected', 'reroute_requested', 'timeout'))
+                  AND sla > 0 AND sla <= 999.99 AND sla = round(sla, 2), FALSE) AS ok
+  FROM (
+    SELECT *, COALESCE(sla_target_hours, (%(slas)s::numeric[])[
+                       array_position(%(routes)s::text[], owner_route)]) AS sla
+    FROM signer_ack_event
+    WHERE request_dt_utc < %(since)s OR request_dt_utc IS NULL OFFSET 0
+  ) e
+) v
+GROUP BY signer_id
+"""
+
 
 class _StepAside(Exception):
     """The push-down cannot vouch for the table: read it the ordinary way."""
@@ -150,19 +193,25 @@ def is_events_table(ref: str) -> bool:
 @hookimpl
 def govgate_reduce_events(ref: str, path: Path | None, engine: str | None,
                           settings: Mapping[str, Any], default_sla: Mapping[str, int],
-                          refresh_anchor: datetime | None, pending: bool) -> Reduction | None:
+                          refresh_anchor: datetime | None, pending: bool,
+                          requested_since: datetime | None) -> Reduction | None:
     # With a file, the rows are already here (the push-down stepped aside, or engine: python).
     if path is not None or engine not in (None, NAME) or not is_events_table(ref):
         return None
     try:
-        return reduce_table(ref, settings, default_sla, refresh_anchor, pending)
+        return reduce_table(ref, settings, default_sla, refresh_anchor, pending,
+                            requested_since)
     except _StepAside:
         return None
 
 
 def reduce_table(ref: str, settings: Mapping[str, Any], default_sla: Mapping[str, int],
-                 refresh_anchor: datetime | None, pending: bool) -> Reduction:
+                 refresh_anchor: datetime | None, pending: bool,
+                 requested_since: datetime | None = None) -> Reduction:
     """Run the reduction in the database ``ref`` names.
+
+    :param requested_since: Reduce only the rows requested at or after it (when rows before it
+        exist: ``Reduction.requested_since`` then says so); every other row is still checked.
 
     :raises _StepAside: When a row or the table's shape is not one the push-down vouches for.
     :raises SourceError: When the database cannot be read (as the ``postgresql`` source).
@@ -180,7 +229,7 @@ def reduce_table(ref: str, settings: Mapping[str, Any], default_sla: Mapping[str
                           source=ref) from None
     try:
         with _snapshot(conninfo, password, cfg.timeout_seconds) as conn:
-            return _reduce(conn, default_sla, refresh_anchor, pending)
+            return _reduce(conn, default_sla, refresh_anchor, pending, requested_since)
     except psycopg.OperationalError as exc:
         raise SourceError(f"cannot read the database: {_error_text(exc, password)}",
                           source=ref) from None
@@ -217,7 +266,7 @@ def _snapshot(conninfo: str, password: str | None, timeout: float) -> Iterator[A
 
 
 def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime | None,
-            pending: bool) -> Reduction:
+            pending: bool, since: datetime | None) -> Reduction:
     from ..fatigue.reduction import Reduction, first_row_origin, grid_origin
     from ..fatigue.scan import LateRows
     from ..fatigue.validate import FIRST_INSTANT, LAST_INSTANT
@@ -238,9 +287,33 @@ def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime 
         "shift": _YEAR1_TO_EPOCH_S * 1_000_000,
         "off": origin_us % _DAY_US, "oday": origin_us // _DAY_US, "origin": origin_us,
     }  # fmt: skip
-    cells, window_days, count = _cells(conn.execute(_CELLS, params))
-    late = LateRows.from_rows(conn.execute(_LATE, params)) if pending else None
-    return Reduction(origin, count, cells, window_days, late)
+    where = ""
+    unread: frozenset[str] = frozenset()
+    if since is not None:
+        params["since"] = since
+        if conn.execute(_EARLIER, params).fetchone()[0]:
+            unread = _check_unread(conn.execute(_UNREAD, params))
+            where = _SINCE
+        else:
+            since = None  # nothing before it: every row is read
+    cells, window_days, count = _cells(conn.execute(_CELLS.replace("/*SINCE*/", where), params))
+    late = (LateRows.from_rows(conn.execute(_LATE.replace("/*SINCE*/", where), params))
+            if pending else None)
+    return Reduction(origin, count, cells, window_days, late, since, unread)
+
+
+def _check_unread(rows: Any) -> frozenset[str]:
+    """The signers of the rows left out; step aside if one of those rows fails a check."""
+    signers = set()
+    for signer, bad, odd in rows:
+        if bad or signer is None or not signer.isprintable():
+            raise _StepAside
+        for aid, window in odd or ():
+            if not aid or not aid.isprintable() or (
+                    window is not None and not window.isprintable()):
+                raise _StepAside
+        signers.add(signer)
+    return frozenset(signers)
 
 
 def _check_table(conn: Any) -> None:
