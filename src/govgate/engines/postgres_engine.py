@@ -73,52 +73,92 @@ WHERE a.attrelid = to_regclass(%(table)s) AND a.attnum > 0 AND NOT a.attisdroppe
 # level is a subquery with OFFSET 0 so that PostgreSQL computes its columns once per row, not
 # once per use (a CTE would be inlined, repeating the NUMERIC division in every aggregate).
 _ROWS = """
-SELECT f.*,
-       CASE WHEN ok THEN (sla * 100)::integer END AS sla_c,
+SELECT g.*,
        CASE WHEN ok AND a IS NOT NULL
-            THEN (centi * 0.01)::numeric(8,2) / sla::numeric(5,2) END AS ratio,
-       day * 41671
-         + CASE WHEN a IS NULL THEN 41670
-                ELSE GREATEST(1, (a - %(off)s + 86399999999) / 86400000000 - %(oday)s - day)
-           END
-         + CASE WHEN outcome IS NULL THEN 1099511627776 ELSE 0 END AS key
+            THEN GREATEST(16 - 4 * (w1 - w2 - CASE WHEN f1 <= f2 THEN 1 ELSE 0 END), 2)
+       END AS rscale
 FROM (
-  SELECT e.*,
-         (r - %(off)s) / 86400000000 - %(oday)s AS day,
-         (a - r + 18000000) / 36000000 AS centi,
-         COALESCE(id ~ '^[ -~]+$', FALSE) AS plain_id,
-         COALESCE(r IS NOT NULL AND s IS NOT NULL AND s <> '' AND w IS DISTINCT FROM ''
-                  AND id IS NOT NULL AND route = ANY(%(routes)s::text[])
-                  AND (NOT answered OR (a IS NOT NULL AND a >= r
-                                        AND (a - r + 18000000) / 36000000 <= 99999999))
-                  AND (outcome IS NULL
-                       OR outcome IN ('approved', 'rejected', 'reroute_requested', 'timeout'))
-                  AND sla > 0 AND sla <= 999.99 AND sla = round(sla, 2), FALSE) AS ok
+  SELECT g.*,
+         -- select_div_scale: base-10000 weight and first digit of centi/100 and sla_c/100
+         CASE WHEN centi = 0 THEN 0 WHEN centi < 100 THEN -1 WHEN centi < 1000000 THEN 0
+              ELSE 1 END AS w1,
+         CASE WHEN centi = 0 THEN 0 WHEN centi < 100 THEN centi * 100
+              WHEN centi < 1000000 THEN centi / 100 ELSE centi / 1000000 END AS f1,
+         CASE WHEN sla_c < 100 THEN -1 ELSE 0 END AS w2,
+         CASE WHEN sla_c < 100 THEN sla_c * 100 ELSE sla_c / 100 END AS f2
   FROM (
-    SELECT ack_event_id AS id, signer_id AS s, owner_route AS route, cert_window_id AS w,
-           ack_outcome AS outcome, ack_dt_utc IS NOT NULL AS answered,
-           COALESCE(sla_target_hours, (%(slas)s::numeric[])[
-                    array_position(%(routes)s::text[], owner_route)]) AS sla,
-           CASE WHEN request_dt_utc BETWEEN %(lo)s AND %(hi)s
-                THEN (EXTRACT(EPOCH FROM request_dt_utc) * 1000000)::bigint
-                     + %(shift)s END AS r,
-           CASE WHEN ack_dt_utc BETWEEN %(lo)s AND %(hi)s
-                THEN (EXTRACT(EPOCH FROM ack_dt_utc) * 1000000)::bigint + %(shift)s END AS a
-    FROM signer_ack_event /*SINCE*/ OFFSET 0
-  ) e OFFSET 0
-) f OFFSET 0
+    SELECT f.*,
+           CASE WHEN ok THEN (sla * 100)::integer END AS sla_c,
+           day * 41671
+             + CASE WHEN a IS NULL THEN 41670
+                    ELSE GREATEST(1, (a - %(off)s + 86399999999) / 86400000000 - %(oday)s - day)
+               END
+             + CASE WHEN outcome IS NULL THEN 1099511627776 ELSE 0 END AS key
+    FROM (
+      SELECT e.*,
+             (r - %(off)s) / 86400000000 - %(oday)s AS day,
+             (a - r + 18000000) / 36000000 AS centi,
+             COALESCE(id ~ '^[ -~]+$', FALSE) AS plain_id,
+             COALESCE(r IS NOT NULL AND s IS NOT NULL AND s <> '' AND w IS DISTINCT FROM ''
+                      AND id IS NOT NULL AND route = ANY(%(routes)s::text[])
+                      AND (NOT answered OR (a IS NOT NULL AND a >= r
+                                            AND (a - r + 18000000) / 36000000 <= 99999999))
+                      AND (outcome IS NULL
+                           OR outcome IN ('approved', 'rejected', 'reroute_requested', 'timeout'))
+                      AND sla > 0 AND sla <= 999.99 AND sla = round(sla, 2), FALSE) AS ok
+      FROM (
+        SELECT ack_event_id AS id, signer_id AS s, owner_route AS route, cert_window_id AS w,
+               ack_outcome AS outcome, ack_dt_utc IS NOT NULL AS answered,
+               COALESCE(sla_target_hours, (%(slas)s::numeric[])[
+                        array_position(%(routes)s::text[], owner_route)]) AS sla,
+               CASE WHEN request_dt_utc BETWEEN %(lo)s AND %(hi)s
+                    THEN (EXTRACT(EPOCH FROM request_dt_utc) * 1000000)::bigint
+                         + %(shift)s END AS r,
+               CASE WHEN ack_dt_utc BETWEEN %(lo)s AND %(hi)s
+                    THEN (EXTRACT(EPOCH FROM ack_dt_utc) * 1000000)::bigint
+                         + %(shift)s END AS a
+        FROM signer_ack_event /*SINCE*/ OFFSET 0
+      ) e OFFSET 0
+    ) f OFFSET 0
+  ) g
+) g
 """
 
+# Grouped by the ratio's scale too: a group's rows were all rounded at the same scale, so one
+# sum of the rounded ratios per group is exact (NULL scale: no answer, no ratio). Each row's
+# ack_latency_hours / sla_target_hours, as PostgreSQL's NUMERIC division rounds it at that
+# scale, is centi / sla_c by long division in BIGINT: the whole part, twelve digits, then the
+# rest rounded half away from zero (as the DuckDB engine computes it). Every aggregate sums
+# integers into a BIGINT (the twelve digits and the rest in halves of six): no aggregate keeps
+# a state of its own, so the groups fit one in-memory hash table, never a sort of every row.
 _CELLS = """
-SELECT s, w, key, COUNT(*), COALESCE(SUM(centi), 0),
+SELECT s, w, key, rscale, COUNT(*), COALESCE(SUM(centi::integer), 0),
        COUNT(*) FILTER (WHERE centi > sla_c),
-       COUNT(*) FILTER (WHERE scale(ratio) = 16),
-       COUNT(*) FILTER (WHERE scale(ratio) = 20),
-       COUNT(*) FILTER (WHERE scale(ratio) = 24),
-       COALESCE(SUM(ratio), 0),
-       COUNT(*) FILTER (WHERE NOT ok OR scale(ratio) NOT IN (12, 16, 20, 24)),
-       string_agg(id, E'\n') FILTER (WHERE NOT plain_id)
-FROM (""" + _ROWS + """) g GROUP BY s, w, key
+       COALESCE(SUM(ratio_whole::integer), 0),
+       COALESCE(SUM((ratio_12 / 1000000)::integer), 0),
+       COALESCE(SUM((ratio_12 %% 1000000)::integer), 0),
+       COALESCE(SUM((ratio_rest / 1000000)::integer), 0),
+       COALESCE(SUM((ratio_rest %% 1000000)::integer), 0),
+       COUNT(*) FILTER (WHERE NOT ok),
+       COUNT(*) FILTER (WHERE NOT plain_id)
+FROM (
+  SELECT s, w, key, rscale, centi, sla_c, ok, plain_id,
+         CASE WHEN rscale IS NOT NULL THEN centi / sla_c END AS ratio_whole,
+         CASE WHEN rscale IS NOT NULL
+              THEN (centi %% sla_c) * 1000000000000 / sla_c END AS ratio_12,
+         CASE WHEN rscale IS NOT NULL
+              THEN (2 * ((centi %% sla_c) * 1000000000000 %% sla_c)
+                      * CASE rscale WHEN 12 THEN 1 WHEN 16 THEN 10000 WHEN 20 THEN 100000000
+                                    WHEN 24 THEN 1000000000000 ELSE 0 END
+                    + sla_c) / (2 * sla_c) END AS ratio_rest
+  FROM (""" + _ROWS + """) r OFFSET 0
+) q GROUP BY s, w, key, rscale
+"""
+
+# The ids outside printable ASCII (rare), when the cells query counted some: checked in Python.
+_OTHER_IDS = """
+SELECT ack_event_id FROM (SELECT ack_event_id FROM signer_ack_event /*SINCE*/) t
+WHERE NOT COALESCE(ack_event_id ~ '^[ -~]+$', FALSE)
 """
 
 _LATE = """
@@ -296,7 +336,12 @@ def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime 
             where = _SINCE
         else:
             since = None  # nothing before it: every row is read
-    cells, window_days, count = _cells(conn.execute(_CELLS.replace("/*SINCE*/", where), params))
+    cells, window_days, count, other_ids = _cells(
+        conn.execute(_CELLS.replace("/*SINCE*/", where), params))
+    if other_ids:  # ids outside printable ASCII, checked here as the loader does
+        for (aid,) in conn.execute(_OTHER_IDS.replace("/*SINCE*/", where), params):
+            if not aid or not aid.isprintable():
+                raise _StepAside
     late = (LateRows.from_rows(conn.execute(_LATE.replace("/*SINCE*/", where), params))
             if pending else None)
     return Reduction(origin, count, cells, window_days, late, since, unread)
@@ -328,45 +373,43 @@ def _check_table(conn: Any) -> None:
         raise _StepAside
 
 
-def _cells(rows: Any) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]], int]:
+def _cells(rows: Any) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]], int, int]:
+    """Fold the cells query's rows; also returns how many ids are not all printable ASCII."""
     from collections import defaultdict
 
-    from ..fatigue.cells import DAY_SPAN, PENDING_FLAG
+    from ..fatigue.cells import DAY_SPAN, PENDING_FLAG, SUM_SCALE16, SUM_SCALE20, SUM_SCALE24
     from ..fatigue.reduction import cell_sums
 
     cells: dict[str, defaultdict[int, int]] = {}
     window_days: dict[str, dict[str, set[int]]] = {}
     count = 0
     half_flag = PENDING_FLAG // 2
-    for (signer, window, key, rows_n, latency, breaches, s16, s20, s24, ratio, bad,
-         other_ids) in rows:
-        if bad or signer is None or not signer.isprintable() or (
+    shift = {None: 0, 12: 12, 16: 8, 20: 4, 24: 0}  # from the group's scale to 24 digits
+    fields = {16: SUM_SCALE16, 20: SUM_SCALE20, 24: SUM_SCALE24}
+    other_ids = 0
+    for (signer, window, key, rscale, rows_n, latency, breaches, whole, first6, second6,
+         rest_high, rest_low, bad, others) in rows:
+        if bad or rscale not in shift or signer is None or not signer.isprintable() or (
                 window is not None and not window.isprintable()):
-            raise _StepAside
-        if other_ids is not None and not all(
-                aid and aid.isprintable() for aid in other_ids.split("\n")):
-            raise _StepAside  # ids outside printable ASCII, checked here as the loader does
+            raise _StepAside  # a ratio at another scale: left to the Python scanner as well
+        other_ids += others
+        first12 = first6 * 1_000_000 + second6
+        rest = rest_high * 1_000_000 + rest_low
         count += rows_n
         mine = cells.get(signer)
         if mine is None:
             mine = cells[signer] = defaultdict(int)
             window_days[signer] = {}
-        mine[key] += cell_sums(rows_n, int(latency), breaches, s16, s20, s24,
-                               _scaled(ratio, 24))
+        if rscale is None:
+            ratio = 0
+        else:  # the rounded ratios' sum at rscale digits, then at 24
+            ratio = (int(whole) * 10**rscale + int(first12) * 10 ** (rscale - 12)
+                     + int(rest)) * 10 ** shift[rscale]
+        sums = cell_sums(rows_n, int(latency), breaches, ratio_sum24=ratio)
+        if rscale in fields:
+            sums += rows_n << fields[rscale]
+        mine[key] += sums
         if window is not None:
             day = (key - PENDING_FLAG if key >= half_flag else key) // DAY_SPAN
             window_days[signer].setdefault(window, set()).add(day)
-    return dict(cells), window_days, count
-
-
-
-def _scaled(value: Decimal, scale: int) -> int:
-    """``value * 10**scale`` as an exact integer (``value`` has at most ``scale`` decimals)."""
-    sign, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)
-    magnitude = int("".join(map(str, digits)) or "0")
-    shift = scale + exponent
-    if shift < 0:  # pragma: no cover - PostgreSQL's ratios have at most 24 decimals
-        raise ValueError(f"{value} has more than {scale} decimals")
-    scaled: int = magnitude * 10**shift
-    return -scaled if sign else scaled
+    return dict(cells), window_days, count, other_ids
