@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..fatigue.events import EventLog
     from ..fatigue.heatmap import Classifier, ThresholdsAt
     from ..fatigue.model import Refresh
+    from ..fatigue.reduction import Reduction
     from ..loaders.policies import PolicySet
     from . import Session
 
@@ -131,10 +132,9 @@ def render_text(refresh: Refresh) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: Days of refreshes the push-down first reads exactly (then, if they do not decide the refresh,
-#: every row: a signer between the quiet and amber ratios for months needs its whole history).
+#: Days of refreshes the push-down reads exactly; a signer they do not settle (between the
+#: quiet and amber ratios for weeks, say) gets its whole history read too.
 LOOKBACK_DAYS = 16
-LOOKBACK_TRIES = 1
 
 
 #: What :func:`_recent` returns when the push-down stepped aside.
@@ -169,34 +169,38 @@ def _recent(args: argparse.Namespace, session: Session, policies: PolicySet | No
     from ..evaluation import Inputs
     from ..fatigue.events import event_log
     from ..fatigue.heatmap import heatmap
-    from ..fatigue.lookback import exact_refresh, requested_since
+    from ..fatigue.lookback import exact_refresh, requested_since, unsettled
     from ..sources.names import source_name
 
     inputs = Inputs()
     if policies is not None:
         inputs.put("policies", policies)
     slas = declared_route_slas(config, inputs)
-    lookback = LOOKBACK_DAYS
-    for attempt in range(LOOKBACK_TRIES + 1):
-        since = None  # the last attempt reads every row
-        if attempt < LOOKBACK_TRIES:
-            try:
-                first = at - timedelta(days=lookback)
-                since = requested_since(thresholds, first, at)
-            except OverflowError:
-                pass  # back to year 1: every row
+    source = source_name(ref)
+    since: datetime | None = None
+    try:
+        first = at - timedelta(days=LOOKBACK_DAYS)
+        since = requested_since(thresholds, first, at)
+    except OverflowError:
+        pass  # back to year 1: every row
+
+    def whole_history(recent: Reduction) -> set[str]:
+        return unsettled(event_log(recent, source), at, thresholds, first, recent.unread_signers)
+
+    for _ in range(2):  # the recent rows (and the signers' that need it, whole); every row
         reduction = reduce_with_engines(
             session.pm.hook, ref, path=None, engine=engine, settings=config.section("sources"),
-            default_sla=slas, refresh_anchor=at, pending=False, requested_since=since)
+            default_sla=slas, refresh_anchor=at, pending=False, requested_since=since,
+            whole_history=whole_history)
         if reduction is None:
             return _STEPPED_ASIDE  # read (and name a bad row) the ordinary way
-        log = event_log(reduction, source_name(ref))
+        log = event_log(reduction, source)
         if reduction.requested_since is None:  # every row was read
             return heatmap(log, at, thresholds, classify=classify)
         refresh = exact_refresh(log, at, thresholds, first, reduction.unread_signers)
         if refresh is not None:
             return refresh
-        lookback *= 2
+        since = None  # pragma: no cover - an engine that did not read the whole histories
     raise AssertionError("unreachable: the last attempt reads every row")  # pragma: no cover
 
 

@@ -8,7 +8,7 @@ call; it turns the reduction into an :class:`~govgate.fatigue.events.EventLog`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -80,11 +80,13 @@ def reduce_with_engines(
     refresh_anchor: datetime | None = None,
     pending: bool = True,
     requested_since: datetime | None = None,
+    whole_history: Callable[[Reduction], Collection[str]] | None = None,
 ) -> Reduction | None:
     """The reduction behind :func:`load_with_engines` (same parameters and errors).
 
     :param requested_since: Rows requested before it may be left out (see the
         ``govgate_reduce_events`` hook); ``Reduction.requested_since`` says whether they were.
+    :param whole_history: The signers whose earlier rows are needed after all (see the hook).
     """
     from ..fatigue.events import default_slas, reduce_file
     from ..sources.files import max_bytes
@@ -100,7 +102,8 @@ def reduce_with_engines(
     else:
         reduction = hook.govgate_reduce_events(
             ref=ref, path=path, engine=engine, settings=settings or {}, default_sla=defaults,
-            refresh_anchor=refresh_anchor, pending=pending, requested_since=requested_since)
+            refresh_anchor=refresh_anchor, pending=pending, requested_since=requested_since,
+            whole_history=whole_history)
     if reduction is None and path is not None:
         raise UsageError(f"no heat-map engine named {engine!r} reads {source}",
                          where="fatigue.engine")

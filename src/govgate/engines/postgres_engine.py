@@ -32,7 +32,12 @@ from typing import TYPE_CHECKING, Any
 from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Collection
+
     from ..fatigue.reduction import Reduction
+
+    #: Given the reduction of the recent rows: the signers whose earlier rows are needed too.
+    WholeHistory = Callable[[Reduction], Collection[str]]
 
 NAME = "postgresql"
 TABLE = "signer_ack_event"
@@ -174,6 +179,9 @@ _FIRST_REQUEST = "SELECT request_dt_utc FROM signer_ack_event ORDER BY ack_event
 # With ``requested_since``: the rows the reduction reads (through the index on
 # request_dt_utc) and the rows it does not, which are still checked, all of them.
 _SINCE = "WHERE request_dt_utc >= %(since)s"
+# The earlier rows of the signers whose whole history is needed (``whole_history``).
+_DEEP = "WHERE request_dt_utc < %(since)s AND signer_id = ANY(%(deep)s::text[])"
+_SINCE_OR_DEEP = "WHERE request_dt_utc >= %(since)s OR signer_id = ANY(%(deep)s::text[])"
 _EARLIER = """
 SELECT EXISTS (SELECT 1 FROM signer_ack_event
                WHERE request_dt_utc < %(since)s OR request_dt_utc IS NULL)
@@ -234,24 +242,28 @@ def is_events_table(ref: str) -> bool:
 def govgate_reduce_events(ref: str, path: Path | None, engine: str | None,
                           settings: Mapping[str, Any], default_sla: Mapping[str, int],
                           refresh_anchor: datetime | None, pending: bool,
-                          requested_since: datetime | None) -> Reduction | None:
+                          requested_since: datetime | None,
+                          whole_history: WholeHistory | None) -> Reduction | None:
     # With a file, the rows are already here (the push-down stepped aside, or engine: python).
     if path is not None or engine not in (None, NAME) or not is_events_table(ref):
         return None
     try:
         return reduce_table(ref, settings, default_sla, refresh_anchor, pending,
-                            requested_since)
+                            requested_since, whole_history)
     except _StepAside:
         return None
 
 
 def reduce_table(ref: str, settings: Mapping[str, Any], default_sla: Mapping[str, int],
                  refresh_anchor: datetime | None, pending: bool,
-                 requested_since: datetime | None = None) -> Reduction:
+                 requested_since: datetime | None = None,
+                 whole_history: WholeHistory | None = None) -> Reduction:
     """Run the reduction in the database ``ref`` names.
 
     :param requested_since: Reduce only the rows requested at or after it (when rows before it
         exist: ``Reduction.requested_since`` then says so); every other row is still checked.
+    :param whole_history: With ``requested_since``: given that reduction, the signers whose
+        earlier rows are to be reduced too (in the same snapshot).
 
     :raises _StepAside: When a row or the table's shape is not one the push-down vouches for.
     :raises SourceError: When the database cannot be read (as the ``postgresql`` source).
@@ -269,7 +281,8 @@ def reduce_table(ref: str, settings: Mapping[str, Any], default_sla: Mapping[str
                           source=ref) from None
     try:
         with _snapshot(conninfo, password, cfg.timeout_seconds) as conn:
-            return _reduce(conn, default_sla, refresh_anchor, pending, requested_since)
+            return _reduce(conn, default_sla, refresh_anchor, pending, requested_since,
+                           whole_history)
     except psycopg.OperationalError as exc:
         raise SourceError(f"cannot read the database: {_error_text(exc, password)}",
                           source=ref) from None
@@ -306,7 +319,8 @@ def _snapshot(conninfo: str, password: str | None, timeout: float) -> Iterator[A
 
 
 def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime | None,
-            pending: bool, since: datetime | None) -> Reduction:
+            pending: bool, since: datetime | None,
+            whole_history: WholeHistory | None = None) -> Reduction:
     from ..fatigue.reduction import Reduction, first_row_origin, grid_origin
     from ..fatigue.scan import LateRows
     from ..fatigue.validate import FIRST_INSTANT, LAST_INSTANT
@@ -336,15 +350,21 @@ def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime 
             where = _SINCE
         else:
             since = None  # nothing before it: every row is read
-    cells, window_days, count, other_ids = _cells(
-        conn.execute(_CELLS.replace("/*SINCE*/", where), params))
-    if other_ids:  # ids outside printable ASCII, checked here as the loader does
-        for (aid,) in conn.execute(_OTHER_IDS.replace("/*SINCE*/", where), params):
-            if not aid or not aid.isprintable():
-                raise _StepAside
-    late = (LateRows.from_rows(conn.execute(_LATE.replace("/*SINCE*/", where), params))
-            if pending else None)
-    return Reduction(origin, count, cells, window_days, late, since, unread)
+    cells: dict[str, Any] = {}
+    window_days: dict[str, dict[str, set[int]]] = {}
+    count = _cells(conn, where, params, cells, window_days)
+    reduction = Reduction(origin, count, cells, window_days, None, since, unread)
+    if since is not None and whole_history is not None:
+        deep = sorted(set(whole_history(reduction)) & unread)
+        if deep:  # their earlier rows too: those signers' whole history is then here
+            params["deep"] = deep
+            reduction.count += _cells(conn, _DEEP, params, cells, window_days)
+            reduction.unread_signers = unread.difference(deep)
+            where = _SINCE_OR_DEEP
+    if pending:
+        reduction.late = LateRows.from_rows(
+            conn.execute(_LATE.replace("/*SINCE*/", where), params))
+    return reduction
 
 
 def _check_unread(rows: Any) -> frozenset[str]:
@@ -373,15 +393,29 @@ def _check_table(conn: Any) -> None:
         raise _StepAside
 
 
-def _cells(rows: Any) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]], int, int]:
-    """Fold the cells query's rows; also returns how many ids are not all printable ASCII."""
+def _cells(conn: Any, where: str, params: Mapping[str, Any], cells: dict[str, Any],
+           window_days: dict[str, dict[str, set[int]]]) -> int:
+    """Fold the cells of the rows ``where`` selects into ``cells`` and ``window_days``.
+
+    :returns: The rows read.
+    """
+    count, other_ids = _fold(conn.execute(_CELLS.replace("/*SINCE*/", where), params), cells,
+                             window_days)
+    if other_ids:  # ids outside printable ASCII, checked here as the loader does
+        for (aid,) in conn.execute(_OTHER_IDS.replace("/*SINCE*/", where), params):
+            if not aid or not aid.isprintable():
+                raise _StepAside
+    return count
+
+
+def _fold(rows: Any, cells: dict[str, Any],
+          window_days: dict[str, dict[str, set[int]]]) -> tuple[int, int]:
+    """Fold the cells query's rows: ``(rows read, ids not all printable ASCII)``."""
     from collections import defaultdict
 
     from ..fatigue.cells import DAY_SPAN, PENDING_FLAG, SUM_SCALE16, SUM_SCALE20, SUM_SCALE24
     from ..fatigue.reduction import cell_sums
 
-    cells: dict[str, defaultdict[int, int]] = {}
-    window_days: dict[str, dict[str, set[int]]] = {}
     count = 0
     half_flag = PENDING_FLAG // 2
     shift = {None: 0, 12: 12, 16: 8, 20: 4, 24: 0}  # from the group's scale to 24 digits
@@ -412,4 +446,4 @@ def _cells(rows: Any) -> tuple[dict[str, Any], dict[str, dict[str, set[int]]], i
         if window is not None:
             day = (key - PENDING_FLAG if key >= half_flag else key) // DAY_SPAN
             window_days[signer].setdefault(window, set()).add(day)
-    return dict(cells), window_days, count, other_ids
+    return count, other_ids

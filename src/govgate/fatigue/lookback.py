@@ -27,7 +27,7 @@ from .events import EventLog
 from .heatmap import ThresholdsAt, classify, heatmap
 from .model import Refresh, Thresholds
 
-__all__ = ["exact_refresh", "requested_since"]
+__all__ = ["exact_refresh", "requested_since", "unsettled"]
 
 _HOT = frozenset({"red", "amber"})
 _STICKIEST = "amber"  # the previous day that keeps a signer recovering longest
@@ -55,10 +55,31 @@ def exact_refresh(log: EventLog, at: datetime, thresholds: ThresholdsAt, first: 
     """The refresh at ``at`` if the rows ``log`` holds decide it exactly, else None.
 
     :param log: The rows requested since :func:`requested_since` ``(thresholds, first, at)``
-        (all of them: the refreshes from ``first`` to ``at`` then have their exact numbers).
+        (all of them: the refreshes from ``first`` to ``at`` then have their exact numbers),
+        and possibly earlier rows of some signers (all of theirs).
     :param first: The first refresh with exact numbers (``at`` minus whole days).
-    :param unread_signers: Every signer with a row requested before the rows ``log`` holds.
+    :param unread_signers: Every signer with a row that ``log`` does not hold (they all were
+        requested before the rows ``log`` holds from ``first - window`` on).
     """
+    refresh, classification, unsettled = _judge(log, at, thresholds, first, unread_signers)
+    if unsettled:
+        return None
+    if len(classification) == len(refresh.classification):
+        return refresh
+    return Refresh(at, refresh.rows, classification, refresh.snapshot_hash)
+
+
+def unsettled(log: EventLog, at: datetime, thresholds: ThresholdsAt, first: datetime,
+              unread_signers: Collection[str]) -> set[str]:
+    """The signers :func:`exact_refresh` cannot classify from ``log`` (their earlier rows would
+    make it exact: a signer whose rows are all there is)."""
+    return _judge(log, at, thresholds, first, unread_signers)[2]
+
+
+def _judge(log: EventLog, at: datetime, thresholds: ThresholdsAt, first: datetime,
+           unread_signers: Collection[str]) -> tuple[Refresh, dict[str, str], set[str]]:
+    """The refresh from ``log``, every signer's classification (also those ``log`` lacks), and
+    the signers not settled within the exact days."""
     span = (at - first) // timedelta(days=1) + 1
     days = [first + timedelta(days=k) for k in range(span)]
     daily = [_at(thresholds, day) for day in days]
@@ -74,27 +95,26 @@ def exact_refresh(log: EventLog, at: datetime, thresholds: ThresholdsAt, first: 
     refresh = heatmap(log, at, thresholds, classify=recording)
     last = log.day_of(at)
     seen = [load for load in log.signers if load.first_day <= last]
-    if len(calls) != len(seen):  # pragma: no cover - the history calls once per signer-day
-        return None
     classification = dict(refresh.classification)
+    unsure: set[str] = set()
+    if len(calls) != len(seen):  # pragma: no cover - the history calls once per signer-day
+        return refresh, classification, {load.signer_id for load in seen} | {"?"}
     for load, inputs in zip(seen, calls, strict=True):
-        if len(inputs) != last - load.first_day + 1:  # pragma: no cover - as above
-            return None
         if load.signer_id not in unread_signers:
             continue  # every row of this signer was read: its whole history is exact
         state = _settled(_padded(inputs, daily))
-        if state is None or state != classification[load.signer_id]:
-            return None
+        if (state is None or state != classification[load.signer_id]
+                or len(inputs) != last - load.first_day + 1):
+            unsure.add(load.signer_id)
     for signer in unread_signers:
         if signer in classification:
             continue
         state = _settled(_padded([], daily))
         if state is None:
-            return None
-        classification[signer] = state
-    if len(classification) == len(refresh.classification):
-        return refresh
-    return Refresh(at, refresh.rows, classification, refresh.snapshot_hash)
+            unsure.add(signer)
+        else:
+            classification[signer] = state
+    return refresh, classification, unsure
 
 
 def _padded(inputs: Sequence[_Inputs], daily: Sequence[Thresholds]) -> list[_Inputs]:
