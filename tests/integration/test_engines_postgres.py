@@ -303,3 +303,32 @@ def test_a_bad_row_before_the_recent_rows_still_makes_it_step_aside(
                     "('zz-odd', E's\\u0007', 'publish_gate', %s, 'approved', 0.5)", (old,))
     code, out, _ = _heatmap(tmp_path, db.ref, capsys)
     assert code == 2 and out == ""
+
+
+def test_the_recent_rows_and_the_whole_histories_add_up_to_every_row(db: Db) -> None:
+    """``requested_since`` with every signer's whole history asked for: the reduction of every
+    row, late rows included; since before the first row: simply every row."""
+    events = with_slas(random_events(random.Random(13), 1200, days=60))
+    db.load(events)
+    full = postgres_engine.reduce_table(db.ref, {}, default_slas(None, "t"), AS_OF, True)
+    since = AS_OF - timedelta(days=20)
+    asked: list[frozenset[str]] = []
+
+    def everyone(recent: Any) -> list[str]:
+        asked.append(frozenset(recent.cells))
+        return sorted({e.signer_id for e in events})
+
+    both = postgres_engine.reduce_table(db.ref, {}, default_slas(None, "t"), AS_OF, True,
+                                        since, everyone)
+    assert asked and both.requested_since == since and both.unread_signers == frozenset()
+    assert (both.count, both.cells, both.window_days) == (full.count, full.cells,
+                                                         full.window_days)
+    assert both.late == full.late
+    recent = postgres_engine.reduce_table(db.ref, {}, default_slas(None, "t"), AS_OF, True,
+                                          since)
+    assert recent.requested_since == since and recent.count < full.count
+    assert recent.unread_signers == frozenset(e.signer_id for e in events
+                                              if e.request < since)
+    every = postgres_engine.reduce_table(db.ref, {}, default_slas(None, "t"), AS_OF, True,
+                                         AS_OF - timedelta(days=400), everyone)
+    assert every.requested_since is None and every.cells == full.cells
