@@ -156,7 +156,7 @@ FROM (
                       * CASE rscale WHEN 12 THEN 1 WHEN 16 THEN 10000 WHEN 20 THEN 100000000
                                     WHEN 24 THEN 1000000000000 ELSE 0 END
                     + sla_c) / (2 * sla_c) END AS ratio_rest
-  FROM (""" + _ROWS + """) r OFFSET 0
+  FROM (""" + _ROWS + """) r
 ) q GROUP BY s, w, key, rscale
 """
 
