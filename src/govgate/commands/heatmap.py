@@ -147,12 +147,14 @@ def _recent(args: argparse.Namespace, session: Session, policies: PolicySet | No
     (``fatigue/lookback.py``: the same refresh as from every row), or None when that does not
     apply (another engine or reference, a plugin's classifier), :data:`_STEPPED_ASIDE` when the
     push-down stepped aside."""
+    config, ref = _events_ref(args, session)
+    if "://" not in ref:
+        return None  # a file (and nothing more is imported for it)
     from ..engines import check_engine
     from ..engines.postgres_engine import NAME, is_events_table
     from ..errors import GovgateError
     from ..fatigue.heatmap import classify
 
-    config, ref = _events_ref(args, session)
     asked = getattr(args, "engine", None) or config.section("fatigue").get("engine")
     engine = check_engine(asked, "--engine" if getattr(args, "engine", None) else
                           "fatigue.engine")
