@@ -8,7 +8,7 @@ built-in with ``-p no:NAME``.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -142,6 +142,8 @@ def govgate_reduce_events(
     default_sla: Mapping[str, int],
     refresh_anchor: datetime | None,
     pending: bool,
+    requested_since: datetime | None,
+    whole_history: Callable[[Reduction], Collection[str]] | None,
 ) -> Reduction | None:
     """Reduce a ``signer_ack_event`` export to what the heat-map counts (docs/engines.md).
 
@@ -162,6 +164,13 @@ def govgate_reduce_events(
     :param refresh_anchor: A refresh instant (None: midnight, the grid origin then comes from
         the first row, see ``reduction.first_row_origin``).
     :param pending: Also return the rows that can be pending and aged (promotions need them).
+    :param requested_since: None: every row. Else the engine may leave out the rows requested
+        before this instant (only the refreshes whose window starts at or after it are then
+        exact) and says so in ``Reduction.requested_since``; it still vouches for every row
+        (a bad row anywhere makes it step aside). An engine may ignore it and read every row.
+    :param whole_history: With ``requested_since``: given the reduction of the rows since, the
+        signers whose earlier rows the engine is then to reduce too, in the same snapshot
+        (they leave ``Reduction.unread_signers``); may be ignored.
     :raises GovgateError: On a bad row the engine can name, or a source it cannot read.
     """
 

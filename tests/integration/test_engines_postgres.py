@@ -218,3 +218,117 @@ def test_a_table_without_a_unique_key_is_read_the_ordinary_way(
     code, _, err = _heatmap(tmp_path, loose.ref, capsys)
     assert code == 2 and f"duplicate ack_event_id '{events[7].ack_event_id}'" in err
     assert len(tries) == 1  # stepped aside once; the fetched rows are not pushed down again
+
+
+def _deep_history(rng: random.Random, days: int) -> list[Event]:
+    """Signers whose classification at AS_OF needs a long look-back: ratios between the quiet
+    and amber thresholds for weeks (recovering or green depends on what came before), red long
+    ago (three windows and a breach), quiet stretches, a signer seen only long ago."""
+    start = AS_OF - timedelta(days=days)
+    events: list[Event] = []
+    for n in range(rng.randrange(4, 9)):
+        signer = f"d{n}"
+        hot_until = rng.choice([None, rng.randrange(days)])
+        gap = rng.choice([0, 0, 3, 8])
+        for day in range(days):
+            if rng.random() < 0.2 or (gap and day % 20 < gap):
+                continue  # some days without rows
+            request = start + timedelta(days=day, seconds=rng.randrange(86_400))
+            hot = hot_until is not None and day <= hot_until
+            ratio = rng.choice([0.9, 1.2]) if hot else rng.choice([0.55, 0.6, 0.7, 0.3, 0.74])
+            events.append(Event(f"{signer}-{day}", signer, request,
+                                request + timedelta(hours=0.5 * ratio),
+                                cert_window_id=f"w{day % 3}" if hot else "w0"))
+    old = AS_OF - timedelta(days=days + 30)
+    events.append(Event("gone-1", "gone", old, old + timedelta(hours=2)))  # red-free, long gone
+    return events
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_recent_rows_give_the_heat_map_of_every_row(
+    db: Db, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    seed: int
+) -> None:
+    """``govgate heatmap`` pushed down reads the rows since a recent instant when they decide
+    the refresh (docs/engines.md): the same bytes as reading every row, whatever look-back the
+    signers need (found anchored, read further back, or every row)."""
+    from govgate.commands import heatmap as command
+    from govgate.fatigue import lookback
+
+    rng = random.Random(seed)
+    days = rng.choice([30, 60, 120])
+    events = with_slas(random_events(rng, rng.choice([200, 1500]), days=days))
+    events += _deep_history(rng, days)
+    if seed % 2:  # ids outside printable ASCII, checked in Python, read or left out
+        events = [replace(e, ack_event_id=f"ünï-{i}") if i % 9 == 0 else e
+                  for i, e in enumerate(events)]
+    db.load(events)
+    code, expected, err = _heatmap(tmp_path, db.ref, capsys, "--engine", "python")
+    assert (code, err) == (0, "")
+    deep = []
+    real = lookback.unsettled
+
+    def spy(*args: Any) -> Any:
+        deep.append(real(*args))
+        return deep[-1]
+
+    monkeypatch.setattr(lookback, "unsettled", spy)
+    monkeypatch.setattr("govgate.sources.postgres.read_table_csv", _no_rows)
+    for first_days in (0, 1, 2, 7, 16, 40, 400):
+        monkeypatch.setattr(command, "LOOKBACK_DAYS", first_days)
+        assert _heatmap(tmp_path, db.ref, capsys) == (0, expected, "")
+    assert any(deep)  # some signers needed their whole history (read in the same snapshot)
+
+
+def test_a_bad_row_before_the_recent_rows_still_makes_it_step_aside(
+    db: Db, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = with_slas(random_events(random.Random(5), 300, days=20))
+    old = AS_OF - timedelta(days=400)
+    db.load(events)
+    _, expected, _ = _heatmap(tmp_path, db.ref, capsys)
+    # An answer before its request, a year before the rows the heat-map needs: the push-down
+    # steps aside and the ordinary read names the row, as it does without the look-back.
+    db.conn.execute("INSERT INTO signer_ack_event (ack_event_id, signer_id, owner_route, "
+                    "request_dt_utc, ack_dt_utc, ack_outcome, sla_target_hours) VALUES "
+                    "('zz-bad', 's1', 'publish_gate', %s, %s, 'approved', 0.5)",
+                    (old, old - timedelta(hours=1)))
+    code, out, err = _heatmap(tmp_path, db.ref, capsys)
+    assert code == 2 and out == "" and "zz-bad" not in expected
+    assert "ack_dt_utc" in err
+    db.conn.execute("DELETE FROM signer_ack_event WHERE ack_event_id = 'zz-bad'")
+    # A signer id that is not printable, long ago: the same.
+    db.conn.execute("INSERT INTO signer_ack_event (ack_event_id, signer_id, owner_route, "
+                    "request_dt_utc, ack_outcome, sla_target_hours) VALUES "
+                    "('zz-odd', E's\\u0007', 'publish_gate', %s, 'approved', 0.5)", (old,))
+    code, out, _ = _heatmap(tmp_path, db.ref, capsys)
+    assert code == 2 and out == ""
+
+
+def test_the_recent_rows_and_the_whole_histories_add_up_to_every_row(db: Db) -> None:
+    """``requested_since`` with every signer's whole history asked for: the reduction of every
+    row, late rows included; since before the first row: simply every row."""
+    events = with_slas(random_events(random.Random(13), 1200, days=60))
+    db.load(events)
+    full = postgres_engine.reduce_table(db.ref, {}, default_slas(None, "t"), AS_OF, True)
+    since = AS_OF - timedelta(days=20)
+    asked: list[frozenset[str]] = []
+
+    def everyone(recent: Any) -> list[str]:
+        asked.append(frozenset(recent.cells))
+        return sorted({e.signer_id for e in events})
+
+    both = postgres_engine.reduce_table(db.ref, {}, default_slas(None, "t"), AS_OF, True,
+                                        since, everyone)
+    assert asked and both.requested_since == since and both.unread_signers == frozenset()
+    assert (both.count, both.cells, both.window_days) == (full.count, full.cells,
+                                                         full.window_days)
+    assert both.late == full.late
+    recent = postgres_engine.reduce_table(db.ref, {}, default_slas(None, "t"), AS_OF, True,
+                                          since)
+    assert recent.requested_since == since and recent.count < full.count
+    assert recent.unread_signers == frozenset(e.signer_id for e in events
+                                              if e.request < since)
+    every = postgres_engine.reduce_table(db.ref, {}, default_slas(None, "t"), AS_OF, True,
+                                         AS_OF - timedelta(days=400), everyone)
+    assert every.requested_since is None and every.cells == full.cells

@@ -14,15 +14,18 @@ unless the input is bad.
 from __future__ import annotations
 
 import argparse
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..fatigue.events import EventLog
     from ..fatigue.heatmap import Classifier, ThresholdsAt
     from ..fatigue.model import Refresh
+    from ..fatigue.reduction import Reduction
     from ..loaders.policies import PolicySet
     from . import Session
 
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
     """Compute the refresh at ``session.as_of`` and print it; write files for ``--output``."""
     from ..checks.fatigue import nightly
     from ..fatigue.heatmap import heatmap
+    from ..fatigue.model import Refresh
     from ..fatigue.snapshot import render_json, rows_to_csv
 
     output = None
@@ -80,11 +84,15 @@ def run(args: argparse.Namespace, session: Session) -> int:
         ensure_writable(output, what="--output")
     at = nightly(session.as_of)  # the refresh in force at as-of, as check and promote see it
     policies = _project_policies(session)  # read once: the routes and the thresholds
-    log = _load(args, session, policies)
-    try:
-        refresh = heatmap(log, at, _thresholds(policies), classify=_classifier(session))
-    except ValueError as exc:  # an as-of off the log's refresh grid
-        raise UsageError(str(exc), where="--as-of") from None
+    refresh = _recent(args, session, policies, at)
+    if refresh is None or refresh is _STEPPED_ASIDE:
+        # After the push-down stepped aside, the rows are read the ordinary way at once.
+        log = _load(args, session, policies, stepped_aside=refresh is _STEPPED_ASIDE)
+        try:
+            refresh = heatmap(log, at, _thresholds(policies), classify=_classifier(session))
+        except ValueError as exc:  # an as-of off the log's refresh grid
+            raise UsageError(str(exc), where="--as-of") from None
+    assert isinstance(refresh, Refresh)
     if output is not None:
         from ..fsutil import write_all_atomic
         from ..preflight import after_decision
@@ -124,13 +132,84 @@ def render_text(refresh: Refresh) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _load(args: argparse.Namespace, session: Session, policies: PolicySet | None) -> EventLog:
-    """The events from ``--events`` (resolved like a configuration reference, relative to the
-    working folder) or from the configuration's ``fatigue.events``."""
-    from ..checks.fatigue import load_event_log
+#: Days of refreshes the push-down reads exactly; a signer they do not settle (between the
+#: quiet and amber ratios for weeks, say) gets its whole history read too.
+LOOKBACK_DAYS = 16
+
+
+#: What :func:`_recent` returns when the push-down stepped aside.
+_STEPPED_ASIDE = object()
+
+
+def _recent(args: argparse.Namespace, session: Session, policies: PolicySet | None,
+            at: datetime) -> Refresh | object | None:
+    """The refresh at ``at`` from the rows PostgreSQL push-down reads since a recent instant
+    (``fatigue/lookback.py``: the same refresh as from every row), or None when that does not
+    apply (another engine or reference, a plugin's classifier), :data:`_STEPPED_ASIDE` when the
+    push-down stepped aside."""
+    config, ref = _events_ref(args, session)
+    if "://" not in ref:
+        return None  # a file (and nothing more is imported for it)
     from ..engines import check_engine
+    from ..engines.postgres_engine import NAME, is_events_table
+    from ..errors import GovgateError
+    from ..fatigue.heatmap import classify
+
+    asked = getattr(args, "engine", None) or config.section("fatigue").get("engine")
+    engine = check_engine(asked, "--engine" if getattr(args, "engine", None) else
+                          "fatigue.engine")
+    if engine not in (None, NAME) or not is_events_table(ref):
+        return None
+    if _classifier(session) is not classify:
+        return None
+    try:
+        thresholds = _thresholds(policies)
+    except GovgateError:
+        return None  # reported where the ordinary path reports it, after the events
+    from ..checks.fatigue import declared_route_slas
+    from ..engines import reduce_with_engines
     from ..evaluation import Inputs
-    from ..sources.options import has_config, is_local, option_config
+    from ..fatigue.events import event_log
+    from ..fatigue.heatmap import heatmap
+    from ..fatigue.lookback import exact_refresh, requested_since, unsettled
+    from ..sources.names import source_name
+
+    inputs = Inputs()
+    if policies is not None:
+        inputs.put("policies", policies)
+    slas = declared_route_slas(config, inputs)
+    source = source_name(ref)
+    since: datetime | None = None
+    try:
+        first = at - timedelta(days=LOOKBACK_DAYS)
+        since = requested_since(thresholds, first, at)
+    except OverflowError:
+        pass  # back to year 1: every row
+
+    def whole_history(recent: Reduction) -> set[str]:
+        return unsettled(event_log(recent, source), at, thresholds, first, recent.unread_signers)
+
+    for _ in range(2):  # the recent rows (and the signers' that need it, whole); every row
+        reduction = reduce_with_engines(
+            session.pm.hook, ref, path=None, engine=engine, settings=config.section("sources"),
+            default_sla=slas, refresh_anchor=at, pending=False, requested_since=since,
+            whole_history=whole_history)
+        if reduction is None:
+            return _STEPPED_ASIDE  # read (and name a bad row) the ordinary way
+        log = event_log(reduction, source)
+        if reduction.requested_since is None:  # every row was read
+            return heatmap(log, at, thresholds, classify=classify)
+        refresh = exact_refresh(log, at, thresholds, first, reduction.unread_signers)
+        if refresh is not None:
+            return refresh
+        since = None  # pragma: no cover - an engine that did not read the whole histories
+    raise AssertionError("unreachable: the last attempt reads every row")  # pragma: no cover
+
+
+def _events_ref(args: argparse.Namespace, session: Session) -> tuple[Config, str]:
+    """The configuration and the events reference: ``--events`` (resolved like a configuration
+    reference, relative to the working folder) or the configuration's ``fatigue.events``."""
+    from ..sources.options import has_config, option_config
 
     if args.events is not None:
         config = option_config(session)
@@ -149,6 +228,19 @@ def _load(args: argparse.Namespace, session: Session, policies: PolicySet | None
                 where="--events",
             )
         ref = str(events)
+    return config, ref
+
+
+def _load(args: argparse.Namespace, session: Session, policies: PolicySet | None,
+          stepped_aside: bool = False) -> EventLog:
+    """The events from ``--events`` (resolved like a configuration reference, relative to the
+    working folder) or from the configuration's ``fatigue.events``."""
+    from ..checks.fatigue import load_event_log
+    from ..engines import check_engine
+    from ..evaluation import Inputs
+    from ..sources.options import is_local
+
+    config, ref = _events_ref(args, session)
     inputs = Inputs()
     if policies is not None:
         inputs.put("policies", policies)  # the owner routes the project declares
@@ -159,6 +251,8 @@ def _load(args: argparse.Namespace, session: Session, policies: PolicySet | None
     # engine other than the built-in scanner needs it.
     builtin = is_local(ref) and engine in (None, "python")
     inputs.put("hook", None if builtin else session.pm.hook)
+    if stepped_aside:
+        engine = "python"  # the push-down has already stepped aside: not again
     return load_event_log(config, inputs, ref, engine=engine, pending=False)
 
 

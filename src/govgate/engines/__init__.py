@@ -8,7 +8,7 @@ call; it turns the reduction into an :class:`~govgate.fatigue.events.EventLog`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     import pluggy
 
     from ..fatigue.events import EventLog
+    from ..fatigue.reduction import Reduction
 
-__all__ = ["check_engine", "load_with_engines"]
+__all__ = ["check_engine", "load_with_engines", "reduce_with_engines"]
 
 
 def check_engine(value: object, where: str) -> str | None:
@@ -59,7 +60,35 @@ def load_with_engines(
     :raises UsageError: When a file is given and no engine takes it (an engine that does not
         read this kind of reference was asked for).
     """
-    from ..fatigue.events import default_slas, event_log, reduce_file
+    from ..fatigue.events import event_log
+    from ..sources.names import source_name
+
+    reduction = reduce_with_engines(hook, ref, path=path, engine=engine, settings=settings,
+                                    default_sla=default_sla, refresh_anchor=refresh_anchor,
+                                    pending=pending)
+    return None if reduction is None else event_log(reduction, source_name(ref))
+
+
+def reduce_with_engines(
+    hook: pluggy.HookRelay | None,
+    ref: str,
+    *,
+    path: Path | None,
+    engine: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    default_sla: Mapping[str, Decimal] | None = None,
+    refresh_anchor: datetime | None = None,
+    pending: bool = True,
+    requested_since: datetime | None = None,
+    whole_history: Callable[[Reduction], Collection[str]] | None = None,
+) -> Reduction | None:
+    """The reduction behind :func:`load_with_engines` (same parameters and errors).
+
+    :param requested_since: Rows requested before it may be left out (see the
+        ``govgate_reduce_events`` hook); ``Reduction.requested_since`` says whether they were.
+    :param whole_history: The signers whose earlier rows are needed after all (see the hook).
+    """
+    from ..fatigue.events import default_slas, reduce_file
     from ..sources.files import max_bytes
     from ..sources.names import source_name
 
@@ -73,10 +102,9 @@ def load_with_engines(
     else:
         reduction = hook.govgate_reduce_events(
             ref=ref, path=path, engine=engine, settings=settings or {}, default_sla=defaults,
-            refresh_anchor=refresh_anchor, pending=pending)
-    if reduction is None:
-        if path is not None:
-            raise UsageError(f"no heat-map engine named {engine!r} reads {source}",
-                             where="fatigue.engine")
-        return None
-    return event_log(reduction, source)
+            refresh_anchor=refresh_anchor, pending=pending, requested_since=requested_since,
+            whole_history=whole_history)
+    if reduction is None and path is not None:
+        raise UsageError(f"no heat-map engine named {engine!r} reads {source}",
+                         where="fatigue.engine")
+    return reduction

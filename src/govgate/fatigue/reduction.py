@@ -55,6 +55,11 @@ class Reduction:
     window_days: dict[str, dict[str, set[int]]]
     #: The rows that can be pending and aged; None when the caller asked for ``pending=False``.
     late: LateRows | None
+    #: None: every row was read. Else the engine read only the rows requested at or after this
+    #: instant (``requested_since``, see docs/engines.md) and rows requested before it exist.
+    requested_since: datetime | None = None
+    #: With ``requested_since``: every signer with a row requested before it.
+    unread_signers: frozenset[str] = frozenset()
 
 
 def grid_origin(anchor: datetime) -> datetime:
