@@ -168,7 +168,41 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]],
             raise ValueError(f"row has {len(row)} cells, the header {len(headers)}")
     if not body:
         return empty
+    fast = _plain_table(headers, body)
+    if fast is not None:
+        return fast
     with _narrow_widths():
         rendered: str = _tabulate.tabulate(body, headers=list(headers), tablefmt="github",
                                            disable_numparse=True)
     return rendered
+
+
+def _plain_table(headers: Sequence[str], body: list[list[str]]) -> str | None:
+    """What tabulate's ``github`` format writes for cells of plain one-line text, or None.
+
+    A long schedule's tables have thousands of rows (a hash per window), and tabulate works
+    through each cell generically. For cells without what tabulate treats specially (leading
+    or trailing blanks, which it strips; line breaks, which make a row multi-line; terminal
+    escapes, which it does not count; any other character that is not printable) the layout
+    is simple: each column as wide as its widest cell and at least its header plus two, cells
+    left-aligned between ``| `` and `` |``. Anything else goes to tabulate
+    (tests/unit/documents/test_md_plain_table.py holds the two equal on generated tables).
+    """
+    columns = len(headers)
+    widths = [len(h) + _tabulate.MIN_PADDING for h in headers]
+    for text in (*headers, *(c for row in body for c in row)):
+        if type(text) is not str and not isinstance(text, Markdown):
+            return None
+        if text != text.strip() or not text.isprintable():
+            return None
+    for row in body:
+        for index in range(columns):
+            size = len(row[index])
+            if size > widths[index]:
+                widths[index] = size
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(headers), rule, *(line(row) for row in body)])

@@ -168,10 +168,20 @@ def open_input(path: Path, ref: str, limit: int) -> BinaryIO:
     :raises SourceError: For a missing or unreadable file, anything but a regular file, or a
         file above ``limit``; the message names ``ref``.
     """
+    fd, _info = _open_regular(path, ref, limit)
+    try:
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_regular(path: Path, ref: str, limit: int) -> tuple[int, os.stat_result]:
+    """The descriptor of ``path`` opened as :func:`open_input` opens it, and its ``fstat``."""
     if "\x00" in str(path):
         raise SourceError("a path cannot contain a NUL character", source=ref)
     try:
-        mode = path.stat().st_mode
+        mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):
             raise SourceError(_not_regular(mode), source=ref)
         fd = os.open(path, _OPEN_FLAGS)
@@ -188,7 +198,7 @@ def open_input(path: Path, ref: str, limit: int) -> BinaryIO:
         if info.st_size > limit:
             raise SourceError(f"file is {info.st_size} bytes, above the limit of {limit} "
                               "(sources.max_bytes)", source=ref)
-        return os.fdopen(fd, "rb")
+        return fd, info
     except BaseException:
         os.close(fd)
         raise
@@ -200,27 +210,26 @@ def read_input(path: Path, ref: str, limit: int) -> bytes:
     :raises SourceError: As :func:`open_input`, and when the file grows past ``limit`` while it
         is read.
     """
-    with open_input(path, ref, limit) as handle:
-        try:
-            # Sized by the file, not by the limit: read(limit + 1) would allocate the whole
-            # limit (512 MiB by default) for every small file. A file that grows while it is
-            # read (or reports no size, as /proc does) is read on in chunks up to the limit.
-            st = os.fstat(handle.fileno())
-            size = st.st_size
-            chunks = [handle.read(min(size, limit) + 1)]
-            total = len(chunks[0])
-            # A short read is the end of the file (a buffered read returns less than asked only
-            # there): no second read to find it.
-            while total <= limit and total > size:
-                more = handle.read(min(1 << 20, limit + 1 - total))
-                if not more:
-                    break
-                chunks.append(more)
-                total += len(more)
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        except OSError as exc:
-            raise SourceError(f"cannot read: {exc.strerror or 'I/O error'}",
-                              source=ref) from None
+    fd, st = _open_regular(path, ref, limit)
+    try:
+        # Sized by the file, not by the limit: reading limit + 1 would allocate the whole
+        # limit (512 MiB by default) for every small file. A file that grows while it is
+        # read (or reports no size, as /proc does) is read on in chunks up to the limit.
+        # The descriptor itself, not a buffered file object: most inputs are small files read
+        # whole, thousands of them on a long schedule.
+        chunks = [os.read(fd, min(st.st_size, limit) + 1)]
+        total = len(chunks[0])
+        while total <= limit:
+            more = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not more:
+                break
+            chunks.append(more)
+            total += len(more)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or 'I/O error'}", source=ref) from None
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise SourceError(f"file grew past the limit of {limit} bytes while it was read "
                           "(sources.max_bytes)", source=ref)
