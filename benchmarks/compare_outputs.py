@@ -94,8 +94,13 @@ def main(argv: list[str] | None = None) -> int:
                 for command in args.commands.split(","):
                     tag = f"{project.name}-{as_of[:10]}-{command}"
                     old, new = root / "old" / tag, root / "new" / tag
-                    _run(args.old.resolve(), project, as_of, command, old)
-                    _run(args.new.resolve(), project, as_of, command, new)
+                    # Both run in one folder (the configuration names it, and the manifest
+                    # digests the configuration), which is then moved aside.
+                    run = root / "run"
+                    for src, dest in ((args.old, old), (args.new, new)):
+                        _run(src.resolve(), project, as_of, command, run)
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        run.rename(dest)
                     diff = subprocess.run(["diff", "-r", str(old), str(new)], capture_output=True,
                                           text=True, check=False)
                     code = (old / "exit.txt").read_text().split("\n", 1)[0]
