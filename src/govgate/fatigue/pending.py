@@ -12,6 +12,7 @@ answers the built-in rule on the integers directly.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -133,9 +134,16 @@ class PendingAcks(_Rows):
 
     def __init__(self, columns: _Columns, rows: list[int]) -> None:
         super().__init__(columns, rows)
+        self._groups: dict[tuple[str, str], PendingGroup] | None = None
 
     def by_signer_route(self) -> dict[tuple[str, str], PendingGroup]:
-        """The groups of :func:`~govgate.promote.engine.pending_index`, without items."""
+        """The groups of :func:`~govgate.promote.engine.pending_index`, without items (built
+        once: every replay over these rows reads the same groups)."""
+        if self._groups is None:
+            self._groups = self._group()
+        return self._groups
+
+    def _group(self) -> dict[tuple[str, str], PendingGroup]:
         late = self._columns.late
         signers, routes = late.signers, late.routes
         grouped: dict[tuple[str, str], list[int]] = {}
@@ -144,11 +152,26 @@ class PendingAcks(_Rows):
         return {key: PendingGroup(self._columns, rows, key) for key, rows in grouped.items()}
 
 
+#: Per loaded log, its pending acks: a document evaluates one log several times (the readback's
+#: open and close, the review's what-if replays) and every evaluation reads the same rows.
+_BUILT: weakref.WeakKeyDictionary[EventLog, PendingAcks] = weakref.WeakKeyDictionary()
+
+
 def pending_acks(log: EventLog) -> PendingAcks:
-    """:attr:`EventLog.pending` over the loader's columns (see the module docstring).
+    """:attr:`EventLog.pending` over the loader's columns (see the module docstring); built
+    once per log.
 
     :raises RuntimeError: When the log was loaded with ``pending=False``.
     """
+    if not isinstance(log, EventLog):  # a stand-in (tests): nothing to key on
+        return _build(log)
+    known = _BUILT.get(log)
+    if known is None:
+        known = _BUILT[log] = _build(log)
+    return known
+
+
+def _build(log: EventLog) -> PendingAcks:
     late = log.late_rows
     requested, answered, slas, ids = late.requested, late.answered, late.slas, late.ids
     rows = [
