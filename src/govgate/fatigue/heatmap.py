@@ -34,7 +34,16 @@ from .cells import (
     SUM_SCALE20,
     SUM_SCALE24,
 )
-from .daily import BLOCK_DAYS, DayNumbers, History, SumsTable, day_numbers_by_window
+from .daily import (
+    BLOCK_DAYS,
+    CHECKPOINT_DAYS,
+    DayNumbers,
+    History,
+    Streaks,
+    SumsTable,
+    day_numbers_by_window,
+    new_streaks,
+)
 from .events import EventLog, SignerLoad
 from .model import HeatmapRow, Refresh, Thresholds
 from .snapshot import render_json, rows_to_csv, rows_to_json
@@ -46,6 +55,7 @@ __all__ = [
     "classify",
     "heatmap",
     "history",
+    "reclassified",
     "render_json",
     "rows_to_csv",
     "rows_to_json",
@@ -137,46 +147,113 @@ _KEEP_SUMS = 65_536
 def _refreshes(
     log: EventLog, as_of: datetime, thresholds: ThresholdsAt, classify: Classifier,
     every_day: bool
-) -> Sequence[Refresh]:
+) -> History:
     last = log.day_of(as_of)
     seen = [load for load in log.signers if load.first_day <= last]
     start = min(min((load.first_day for load in seen), default=last + 1) - 1, last)
     days = last - start + 1
-    per_day: list[Thresholds] | None = None
-    if isinstance(thresholds, Thresholds):
-        one = thresholds
-    else:
-        per_day = [thresholds(log.grid_origin + timedelta(days=start + index))
-                   for index in range(days)]
-        one = per_day[0]
-        if all(t == one for t in per_day):
-            per_day = None  # one version throughout
-    for t in per_day or [one]:
-        if t.window_days < 1:
-            raise ValueError(f"window_days must be positive, got {t.window_days}")
-    # One window, or (policy versions with other thresholds) the window of each day.
-    window: int | list[int] = (one.window_days if per_day is None
-                               else [t.window_days for t in per_day])
-    daily = per_day or [one] * days
+    daily = _daily(log, start, days, thresholds)
+    window = _window(daily)
     # Rows of the latest days come out of this pass for free (nearly every consumer reads the
     # latest refresh); older days' rows are recomputed by the History when asked for.
     first_row_day = max(days - BLOCK_DAYS, 0) if every_day else days - 1
     rows: list[list[HeatmapRow]] = [[] for _ in range(days - first_row_day)]
     codes = [bytearray(len(seen)) for _ in range(days)]
     names = [""]  # class names by code; 0 means "not seen yet"
+    streaks = new_streaks(0, days, len(seen)) if every_day else None
     # Cell sums -> (ratio, breaches, latency): a pure function of the sums, and quiet days
     # repeat sums; shared by every history computed from this log.
     sums = _SUMS.pop(log, None) or {}
     for pos, load in enumerate(seen):  # sorted by signer_id, so each day's rows come out sorted
         numbers = day_numbers_by_window(load, start, 0, days, window)
         _signer_history(load, pos, start, numbers, daily, classify, first_row_day, rows,
-                        codes, names, sums)
+                        codes, names, sums, streaks=streaks)
     kept = {first_row_day + j: tuple(day_rows) for j, day_rows in enumerate(rows)}
+    return History(log, seen, start, window, codes, names, _keep_sums(log, sums), kept,
+                   daily=daily, classify=classify, streaks=streaks)
+
+
+def reclassified(base: History, thresholds: ThresholdsAt, *, classify: Classifier = classify,
+                 as_of: datetime | None = None) -> History:
+    """``history(log, as_of, thresholds, classify=classify)`` for the log of ``base`` (a whole
+    history from :func:`history`) at its as-of or an earlier one, computed from ``base``.
+
+    The history is causal: the refreshes before the first day whose thresholds differ from
+    ``base``'s are ``base``'s (their bytes are shared, not copied). Classification resumes at
+    the checkpoint at or before that day with each signer's class and quiet streak there, and
+    only the days from it on are computed: a what-if that changes the thresholds from the start
+    of a month reclassifies the month, not the years before it. The same thresholds up to
+    ``as_of`` give ``base`` (or its first refreshes); another classifier, an ``as_of`` outside
+    ``base``, or thresholds that differ before the first checkpoint, a full pass.
+    """
+    log, start = base.log, base.start
+    if as_of is None:
+        as_of = base.as_of
+    count = log.day_of(as_of) - start + 1
+    if (base.classify is not classify or base.streaks is None or len(base) != base.days
+            or not 0 < count <= base.days):
+        return _refreshes(log, as_of, thresholds, classify, every_day=True)
+    daily = _daily(log, start, count, thresholds)
+    old = base.daily
+    first = next((i for i in range(count) if daily[i] != old[i]), count)
+    if first == count:
+        return base if count == base.days else base.until(count)
+    resume = first // CHECKPOINT_DAYS * CHECKPOINT_DAYS  # the checkpoint at or before it
+    if resume == 0:
+        return _refreshes(log, as_of, thresholds, classify, every_day=True)
+    window = _window(daily)
+    loads = base.loads
+    codes = [*base.codes[:resume], *(bytearray(len(loads)) for _ in range(count - resume))]
+    names = list(base.names)  # the base's codes keep their meaning; new classes are appended
+    streaks = {day: marks for day, marks in base.streaks.items() if day <= resume}
+    streaks.update(new_streaks(resume, count, len(loads)))
+    first_row_day = max(count - BLOCK_DAYS, resume)
+    rows: list[list[HeatmapRow]] = [[] for _ in range(count - first_row_day)]
+    keys = base.cell_keys()
+    sums = _SUMS.pop(log, None) or {}
+    before, marks = codes[resume - 1], streaks[resume]
+    tail, tail_daily = codes[resume:], daily[resume:]
+    tail_window = window if isinstance(window, int) else window[resume:]
+    for pos, load in enumerate(loads):
+        numbers = day_numbers_by_window(load, start, resume, count, tail_window, keys[pos])
+        code = before[pos]
+        _signer_history(load, pos, start + resume, numbers, tail_daily, classify,
+                        first_row_day - resume, rows, tail, names, sums,
+                        previous=names[code] if code else None, streak=marks[pos],
+                        streaks=streaks, offset=resume)
+    kept = {first_row_day + j: tuple(day_rows) for j, day_rows in enumerate(rows)}
+    return History(log, loads, start, window, codes, names, _keep_sums(log, sums), kept,
+                   daily=daily, classify=classify, streaks=streaks, keys=keys)
+
+
+def _daily(log: EventLog, start: int, days: int, thresholds: ThresholdsAt) -> list[Thresholds]:
+    """The thresholds in force at each refresh of a history (one set, or by policy version)."""
+    if isinstance(thresholds, Thresholds):
+        daily = [thresholds] * days
+    else:
+        per_day = [thresholds(log.grid_origin + timedelta(days=start + index))
+                   for index in range(days)]
+        one = per_day[0]
+        daily = [one] * days if all(t == one for t in per_day) else per_day
+    bad = next((t for t in daily if t.window_days < 1), None)
+    if bad is not None:
+        raise ValueError(f"window_days must be positive, got {bad.window_days}")
+    return daily
+
+
+def _window(daily: Sequence[Thresholds]) -> int | list[int]:
+    """One window, or (policy versions with other thresholds) the window of each day."""
+    one = daily[0]
+    if all(t is one for t in daily):
+        return one.window_days
+    return [t.window_days for t in daily]
+
+
+def _keep_sums(log: EventLog, sums: SumsTable) -> SumsTable:
     if len(sums) <= _KEEP_SUMS:
         _SUMS[log] = sums
-    else:
-        sums = {}  # the History fills a small one per block of rows it recomputes
-    return History(log, seen, start, window, codes, names, sums, kept)
+        return sums
+    return {}  # the History fills a small one per block of rows it recomputes
 
 
 def sums_numbers(sums: SumsTable, count: int,
@@ -203,50 +280,65 @@ def _signer_history(
     codes: list[bytearray],
     names: list[str],
     sums: SumsTable,
+    previous: str | None = None,
+    streak: int = 0,
+    streaks: Streaks | None = None,
+    offset: int = 0,
 ) -> None:
-    """Classify one signer at every refresh from its first; add its rows from ``first_row_day``."""
+    """Classify one signer at every refresh from its first; add its rows from ``first_row_day``.
+
+    ``previous`` and ``streak`` are the state before the first day (a resumed pass); the streak
+    at each checkpoint day is noted in ``streaks``.
+    """
     signer = load.signer_id
     counts, pending, answered, windows = (
         numbers.counts, numbers.pending, numbers.answered, numbers.windows
     )  # fmt: skip
     code_of = {name: code for code, name in enumerate(names) if code}
-    previous: str | None = None
-    streak = 0
-    for index in range(max(load.first_day - start, 0), len(codes)):
-        count = counts[index]
-        sums_today = answered[index]
-        ratio_avg = latency_avg = None
-        breaches = 0
-        if count and sums_today:
-            known = sums.get(sums_today)
-            if known is None:
-                known = sums[sums_today] = (
-                    *_ratio_and_breaches(sums_today), _latency_avg(sums_today))
-            ratio_avg, breaches, latency_avg = known
-        thresholds = daily[index]  # the thresholds in force at this refresh
-        quiet = ratio_avg is None or ratio_avg < thresholds.quiet_ratio
-        streak = streak + 1 if quiet else 0
-        state = classify(windows[index], breaches, ratio_avg, previous, streak, thresholds)
-        if state in _HOT:
-            streak = 0  # the streak counts refreshes that were neither red nor amber
-        code = code_of.get(state)
-        if code is None:
-            code = code_of[state] = _new_code(names, state)
-        codes[index][pos] = code
-        previous = state
-        if count and index >= first_row_day:
-            rows[index - first_row_day].append(
-                HeatmapRow(
-                    signer_id=signer,
-                    ack_count_14d=count,
-                    breached_count_14d=breaches,
-                    concurrent_window_count_14d=windows[index],
-                    avg_latency_hours_14d=latency_avg,
-                    avg_latency_ratio_14d=ratio_avg,
-                    pending_acks_now=pending[index],
-                    classification=state,
+    run = max(load.first_day - start, 0)
+    days = len(codes)
+    while run < days:
+        # The days in runs that end at the checkpoints, where the streak is noted (``offset``
+        # is this pass's first day in the history: checkpoints count from the history's start).
+        stop = min((run // CHECKPOINT_DAYS + 1) * CHECKPOINT_DAYS, days)
+        for index in range(run, stop):
+            count = counts[index]
+            sums_today = answered[index]
+            ratio_avg = latency_avg = None
+            breaches = 0
+            if count and sums_today:
+                known = sums.get(sums_today)
+                if known is None:
+                    known = sums[sums_today] = (
+                        *_ratio_and_breaches(sums_today), _latency_avg(sums_today))
+                ratio_avg, breaches, latency_avg = known
+            thresholds = daily[index]  # the thresholds in force at this refresh
+            quiet = ratio_avg is None or ratio_avg < thresholds.quiet_ratio
+            streak = streak + 1 if quiet else 0
+            state = classify(windows[index], breaches, ratio_avg, previous, streak, thresholds)
+            if state in _HOT:
+                streak = 0  # the streak counts refreshes that were neither red nor amber
+            code = code_of.get(state)
+            if code is None:
+                code = code_of[state] = _new_code(names, state)
+            codes[index][pos] = code
+            previous = state
+            if count and index >= first_row_day:
+                rows[index - first_row_day].append(
+                    HeatmapRow(
+                        signer_id=signer,
+                        ack_count_14d=count,
+                        breached_count_14d=breaches,
+                        concurrent_window_count_14d=windows[index],
+                        avg_latency_hours_14d=latency_avg,
+                        avg_latency_ratio_14d=ratio_avg,
+                        pending_acks_now=pending[index],
+                        classification=state,
+                    )
                 )
-            )
+        run = stop
+        if streaks is not None and stop < days:
+            streaks[offset + stop][pos] = streak
 
 
 def _new_code(names: list[str], state: str) -> int:
