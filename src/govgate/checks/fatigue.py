@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from ..fatigue.model import Refresh, Thresholds
 
 DOMAIN = "fatigue"
+#: In ``Inputs``: instants from which histories under other thresholds will be asked for (a
+#: review's what-ifs from the month's first day); the built-in history notes its state there.
+CHECKPOINTS = "fatigue.checkpoints"
 _THIS_MODULE = sys.modules[__name__]
 #: Days of history the report sections carry (the heat-map picture shows 28 refreshes).
 PICTURE_DAYS = 28
@@ -246,6 +249,11 @@ def _shared_history(evaluation: Evaluation, log: EventLog, as_of: datetime,
         from ..fatigue.heatmap import reclassified
 
         value = reclassified(base, thresholds_at, classify=classify, as_of=as_of)
+    elif causal and evaluation.inputs.get(CHECKPOINTS):
+        from ..fatigue.heatmap import history  # what the built-in hook runs, and the checkpoints
+
+        value = history(log, as_of, thresholds_at, classify=classify,
+                        checkpoints=evaluation.inputs.get(CHECKPOINTS))
     else:
         value = hook.govgate_fatigue_history(
             events=log, as_of=as_of, thresholds=thresholds, classify=classify,

@@ -35,8 +35,7 @@ if TYPE_CHECKING:
     from .heatmap import Classifier
     from .model import Thresholds
 
-__all__ = ["BLOCK_DAYS", "CHECKPOINT_DAYS", "DayNumbers", "History", "Streaks", "SumsTable",
-           "day_numbers", "new_streaks"]
+__all__ = ["BLOCK_DAYS", "DayNumbers", "History", "Streaks", "SumsTable", "day_numbers"]
 
 #: Rows are recomputed in blocks of this many days (a month of a review spans two at most).
 BLOCK_DAYS = 32
@@ -45,10 +44,8 @@ _CACHED_BLOCKS = 3
 
 #: Cell sums -> (avg ratio, breaches, avg latency); see ``heatmap.py``.
 SumsTable = dict[int, tuple[Decimal, int, Decimal | None]]
-#: Every this many days of a history (counted from its start), each signer's quiet streak is
-#: noted, so that a history under other thresholds from some day on can resume there.
-CHECKPOINT_DAYS = 32
-#: Checkpoint day -> the quiet streak of each signer (by position) before that day.
+#: Checkpoint (a refresh index) -> each signer's quiet streak (by position) before that refresh:
+#: where a history under other thresholds from that day on resumes (``heatmap.reclassified``).
 Streaks = dict[int, "array[int]"]
 _HALF_FLAG = PENDING_FLAG // 2
 
@@ -67,12 +64,6 @@ class DayNumbers:
         self.pending = pending
         self.answered = answered
         self.windows = windows
-
-
-def new_streaks(first: int, days: int, signers: int) -> Streaks:
-    """Zeroed streaks for the checkpoints after day ``first`` (a checkpoint) and before ``days``."""
-    return {day: array("q", bytes(8 * signers))
-            for day in range(first + CHECKPOINT_DAYS, days, CHECKPOINT_DAYS)}
 
 
 def day_numbers(load: SignerLoad, start: int, lo: int, hi: int, window: int,

@@ -19,7 +19,8 @@ Classification is the pure function :func:`classify`, replaceable through ``clas
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -34,16 +35,7 @@ from .cells import (
     SUM_SCALE20,
     SUM_SCALE24,
 )
-from .daily import (
-    BLOCK_DAYS,
-    CHECKPOINT_DAYS,
-    DayNumbers,
-    History,
-    Streaks,
-    SumsTable,
-    day_numbers_by_window,
-    new_streaks,
-)
+from .daily import BLOCK_DAYS, DayNumbers, History, Streaks, SumsTable, day_numbers_by_window
 from .events import EventLog, SignerLoad
 from .model import HeatmapRow, Refresh, Thresholds
 from .snapshot import render_json, rows_to_csv, rows_to_json
@@ -68,6 +60,7 @@ _RED, _AMBER, _RECOVERING, _GREEN = "red", "amber", "recovering", "green"
 _HOT = frozenset({_RED, _AMBER})
 _NOT_GREEN = frozenset({_RED, _AMBER, _RECOVERING})
 _DEFAULT_THRESHOLDS = Thresholds()
+_DAY = timedelta(days=1)
 #: One set of thresholds, or the thresholds in force at each refresh instant (the policy
 #: versions of a project: each refresh is classified with those of its own day).
 ThresholdsAt = Thresholds | Callable[[datetime], Thresholds]
@@ -123,6 +116,7 @@ def history(
     thresholds: ThresholdsAt = _DEFAULT_THRESHOLDS,
     *,
     classify: Classifier = classify,
+    checkpoints: Iterable[datetime] = (),
 ) -> Sequence[Refresh]:
     """The daily refreshes at ``as_of - k days`` for k = K..0, oldest first.
 
@@ -131,10 +125,13 @@ def history(
     ``as_of``. The history keeps one byte per signer-day; a refresh's rows and hash are
     computed when asked for (see ``daily.py``).
 
+    :param checkpoints: Instants from which a history under other thresholds may be asked for
+        (a what-if from the first day of a month): each signer's state before the first
+        refresh at or after each is noted, and :func:`reclassified` resumes there.
     :raises ValueError: When ``as_of`` is not on the log's refresh grid (see ``load_events``'
         ``refresh_anchor``) or the window is not positive.
     """
-    return _refreshes(log, as_of, thresholds, classify, every_day=True)
+    return _refreshes(log, as_of, thresholds, classify, every_day=True, checkpoints=checkpoints)
 
 
 #: Per loaded log: cell sums -> (avg ratio, breaches, avg latency), see ``sums_numbers``. Kept
@@ -146,7 +143,7 @@ _KEEP_SUMS = 65_536
 
 def _refreshes(
     log: EventLog, as_of: datetime, thresholds: ThresholdsAt, classify: Classifier,
-    every_day: bool
+    every_day: bool, checkpoints: Iterable[datetime] = ()
 ) -> History:
     last = log.day_of(as_of)
     seen = [load for load in log.signers if load.first_day <= last]
@@ -160,7 +157,11 @@ def _refreshes(
     rows: list[list[HeatmapRow]] = [[] for _ in range(days - first_row_day)]
     codes = [bytearray(len(seen)) for _ in range(days)]
     names = [""]  # class names by code; 0 means "not seen yet"
-    streaks = new_streaks(0, days, len(seen)) if every_day else None
+    # A checkpoint is a refresh index: the refreshes before it come before the instant.
+    first = log.grid_origin + timedelta(days=start)
+    marks = {-((first - at) // _DAY) for at in checkpoints}
+    streaks: Streaks = {index: array("q", bytes(8 * len(seen)))
+                        for index in sorted(marks) if 0 < index < days}
     # Cell sums -> (ratio, breaches, latency): a pure function of the sums, and quiet days
     # repeat sums; shared by every history computed from this log.
     sums = _SUMS.pop(log, None) or {}
@@ -180,33 +181,34 @@ def reclassified(base: History, thresholds: ThresholdsAt, *, classify: Classifie
 
     The history is causal: the refreshes before the first day whose thresholds differ from
     ``base``'s are ``base``'s (their bytes are shared, not copied). Classification resumes at
-    the checkpoint at or before that day with each signer's class and quiet streak there, and
-    only the days from it on are computed: a what-if that changes the thresholds from the start
-    of a month reclassifies the month, not the years before it. The same thresholds up to
-    ``as_of`` give ``base`` (or its first refreshes); another classifier, an ``as_of`` outside
-    ``base``, or thresholds that differ before the first checkpoint, a full pass.
+    the latest of ``base``'s checkpoints at or before that day, with each signer's class and
+    quiet streak there, and only the days from it on are computed: a what-if that changes the
+    thresholds from the start of a month reclassifies the month, not the years before it. The
+    same thresholds up to ``as_of`` give ``base`` (or its first refreshes); another classifier,
+    an ``as_of`` outside ``base``, or no checkpoint early enough, a full pass.
     """
     log, start = base.log, base.start
     if as_of is None:
         as_of = base.as_of
     count = log.day_of(as_of) - start + 1
-    if (base.classify is not classify or base.streaks is None or len(base) != base.days
+    noted = base.streaks or {}
+    again = [log.grid_origin + timedelta(days=start + index) for index in noted]
+    if (base.classify is not classify or len(base) != base.days
             or not 0 < count <= base.days):
-        return _refreshes(log, as_of, thresholds, classify, every_day=True)
+        return _refreshes(log, as_of, thresholds, classify, every_day=True, checkpoints=again)
     daily = _daily(log, start, count, thresholds)
     old = base.daily
     first = next((i for i in range(count) if daily[i] != old[i]), count)
     if first == count:
         return base if count == base.days else base.until(count)
-    resume = first // CHECKPOINT_DAYS * CHECKPOINT_DAYS  # the checkpoint at or before it
-    if resume == 0:
-        return _refreshes(log, as_of, thresholds, classify, every_day=True)
+    resume = max((index for index in noted if index <= first), default=0)
+    if resume == 0:  # no checkpoint at or before the first day that differs
+        return _refreshes(log, as_of, thresholds, classify, every_day=True, checkpoints=again)
     window = _window(daily)
     loads = base.loads
     codes = [*base.codes[:resume], *(bytearray(len(loads)) for _ in range(count - resume))]
     names = list(base.names)  # the base's codes keep their meaning; new classes are appended
-    streaks = {day: marks for day, marks in base.streaks.items() if day <= resume}
-    streaks.update(new_streaks(resume, count, len(loads)))
+    streaks = {index: marks for index, marks in noted.items() if index <= resume}
     first_row_day = max(count - BLOCK_DAYS, resume)
     rows: list[list[HeatmapRow]] = [[] for _ in range(count - first_row_day)]
     keys = base.cell_keys()
@@ -219,8 +221,7 @@ def reclassified(base: History, thresholds: ThresholdsAt, *, classify: Classifie
         code = before[pos]
         _signer_history(load, pos, start + resume, numbers, tail_daily, classify,
                         first_row_day - resume, rows, tail, names, sums,
-                        previous=names[code] if code else None, streak=marks[pos],
-                        streaks=streaks, offset=resume)
+                        previous=names[code] if code else None, streak=marks[pos])
     kept = {first_row_day + j: tuple(day_rows) for j, day_rows in enumerate(rows)}
     return History(log, loads, start, window, codes, names, _keep_sums(log, sums), kept,
                    daily=daily, classify=classify, streaks=streaks, keys=keys)
@@ -283,12 +284,11 @@ def _signer_history(
     previous: str | None = None,
     streak: int = 0,
     streaks: Streaks | None = None,
-    offset: int = 0,
 ) -> None:
     """Classify one signer at every refresh from its first; add its rows from ``first_row_day``.
 
     ``previous`` and ``streak`` are the state before the first day (a resumed pass); the streak
-    at each checkpoint day is noted in ``streaks``.
+    before each checkpoint (a day index, sorted) is noted in ``streaks``.
     """
     signer = load.signer_id
     counts, pending, answered, windows = (
@@ -297,10 +297,8 @@ def _signer_history(
     code_of = {name: code for code, name in enumerate(names) if code}
     run = max(load.first_day - start, 0)
     days = len(codes)
-    while run < days:
-        # The days in runs that end at the checkpoints, where the streak is noted (``offset``
-        # is this pass's first day in the history: checkpoints count from the history's start).
-        stop = min((run // CHECKPOINT_DAYS + 1) * CHECKPOINT_DAYS, days)
+    # The days in runs that end at the checkpoints, where the streak is noted.
+    for stop in (*(mark for mark in streaks or () if mark > run), days):
         for index in range(run, stop):
             count = counts[index]
             sums_today = answered[index]
@@ -337,8 +335,8 @@ def _signer_history(
                     )
                 )
         run = stop
-        if streaks is not None and stop < days:
-            streaks[offset + stop][pos] = streak
+        if stop < days and streaks is not None:
+            streaks[stop][pos] = streak
 
 
 def _new_code(names: list[str], state: str) -> int:

@@ -1,10 +1,10 @@
 """A history under other thresholds from some day on, resumed from one computed already.
 
 ``reclassified`` takes the refreshes before the first day whose thresholds differ from the base
-history's and classifies only from the checkpoint at or before that day, with each signer's
-class and quiet streak there. These tests hold every refresh (rows, classes in order, hash) equal
-to a full pass under the same thresholds, for changes on and around the checkpoints, other
-windows, an earlier as-of and a classifier that reads the exact streak.
+history's and classifies only from the base's latest checkpoint at or before that day, with each
+signer's class and quiet streak there. These tests hold every refresh (rows, classes in order,
+hash) equal to a full pass under the same thresholds, for changes on, before and after the
+checkpoints, other windows, an earlier as-of and a classifier that reads the exact streak.
 """
 
 from __future__ import annotations
@@ -18,18 +18,20 @@ from pathlib import Path
 import pytest
 from tests.unit.fatigue.factories import AS_OF, random_events, write_csv
 
-from govgate.fatigue.daily import CHECKPOINT_DAYS, History
+from govgate.fatigue.daily import History
 from govgate.fatigue.events import EventLog, load_events
-from govgate.fatigue.heatmap import classify, history, reclassified
+from govgate.fatigue.heatmap import Classifier, classify, history, reclassified
 from govgate.fatigue.model import Refresh, Thresholds
 
-DAYS = 4 * CHECKPOINT_DAYS + 9
+DAYS = 137
+#: Days (from the history's first refresh) noted as checkpoints.
+MARKS = (1, 31, 32, 70, 100)
 BASE = Thresholds()
 OTHERS = (
     Thresholds(red_min_windows=2, amber_ratio=Decimal("0.6")),
     Thresholds(quiet_ratio=Decimal("0.9"), recovering_days=3),
     Thresholds(window_days=7, red_min_windows=2),
-    Thresholds(window_days=CHECKPOINT_DAYS + 5, recovering_days=12),
+    Thresholds(window_days=40, recovering_days=12),
 )
 
 
@@ -55,24 +57,32 @@ def _same(got: History, want: Sequence[Refresh], rng: random.Random) -> None:
     assert _values(got, order) == _values(want, order)
 
 
+def _base(log: EventLog, *, classify: Classifier = classify) -> History:
+    """The history at AS_OF with checkpoints at :data:`MARKS` (instants between refreshes
+    too: a checkpoint is the first refresh at or after its instant)."""
+    first = history(log, AS_OF)[0].at
+    marks = [first + timedelta(days=day, hours=-3 if day % 2 else 0) for day in MARKS]
+    base = history(log, AS_OF, classify=classify, checkpoints=marks)
+    assert isinstance(base, History) and sorted(base.streaks or ()) == list(MARKS)
+    return base
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_a_resumed_history_equals_a_full_pass(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     log = _log(tmp_path, seed)
-    base = history(log, AS_OF)
-    assert isinstance(base, History)
+    base = _base(log)
     first = base[0].at
-    for day in (1, CHECKPOINT_DAYS - 1, CHECKPOINT_DAYS, CHECKPOINT_DAYS + 1,
-                2 * CHECKPOINT_DAYS + 17, len(base) - 1):
+    for day in (0, 1, 30, 31, 32, 33, 87, len(base) - 1):
         change = first + timedelta(days=day)
         for other in OTHERS:
             thresholds = _from(change, other)
             got = reclassified(base, thresholds)
             _same(got, history(log, AS_OF, thresholds), rng)
-            resume = day // CHECKPOINT_DAYS * CHECKPOINT_DAYS
-            if resume:  # the days before the checkpoint are the base's own bytes
-                assert all(got.codes[i] is base.codes[i] for i in range(resume))
-                assert got.codes[resume] is not base.codes[resume]
+            resume = max((mark for mark in MARKS if mark <= day), default=0)
+            # The days before the checkpoint are the base's own bytes, the others computed.
+            assert all(got.codes[i] is base.codes[i] for i in range(resume))
+            assert got.codes[resume] is not base.codes[resume]
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -84,8 +94,8 @@ def test_the_exact_quiet_streak_carries_over_the_checkpoint(tmp_path: Path, seed
 
     rng = random.Random(seed)
     log = _log(tmp_path, 10 + seed, count=150)  # sparse: long quiet streaks
-    base = history(log, AS_OF, classify=by_streak)
-    for day in (CHECKPOINT_DAYS, 3 * CHECKPOINT_DAYS + 4):
+    base = _base(log, classify=by_streak)
+    for day in (32, 104):
         thresholds = _from(base[0].at + timedelta(days=day), OTHERS[1])
         got = reclassified(base, thresholds, classify=by_streak)
         assert got.codes[0] is base.codes[0]
@@ -95,43 +105,44 @@ def test_the_exact_quiet_streak_carries_over_the_checkpoint(tmp_path: Path, seed
 def test_an_earlier_as_of_and_a_chain_of_resumed_histories(tmp_path: Path) -> None:
     rng = random.Random(7)
     log = _log(tmp_path, 7)
-    base = history(log, AS_OF)
-    assert isinstance(base, History)
+    base = _base(log)
     first = base[0].at
-    earlier = AS_OF - timedelta(days=CHECKPOINT_DAYS + 3)
+    earlier = AS_OF - timedelta(days=35)
     # The same thresholds up to the earlier instant: the base's first refreshes.
     later_change = _from(earlier + timedelta(days=1), OTHERS[0])
     prefix = reclassified(base, later_change, as_of=earlier)
     assert prefix.shares_store(base) and prefix[-1].at == earlier
     _same(prefix, history(log, earlier, later_change), rng)
     # Other thresholds before it: resumed, and cut at the earlier instant.
-    change = _from(first + timedelta(days=2 * CHECKPOINT_DAYS + 1), OTHERS[2])
+    change = _from(first + timedelta(days=71), OTHERS[2])
     _same(reclassified(base, change, as_of=earlier), history(log, earlier, change), rng)
     # A resumed history is a base in turn.
     one = reclassified(base, change)
-    both = _from(first + timedelta(days=3 * CHECKPOINT_DAYS + 2), OTHERS[3])
+    assert sorted(one.streaks or ()) == [1, 31, 32, 70]  # up to where it resumed
 
     def twice(at: datetime) -> Thresholds:
-        return both(at) if at >= first + timedelta(days=3 * CHECKPOINT_DAYS + 2) else change(at)
+        return OTHERS[3] if at >= first + timedelta(days=98) else change(at)
 
-    _same(reclassified(one, twice), history(log, AS_OF, twice), rng)
+    again = reclassified(one, twice)
+    assert again.codes[69] is base.codes[69] and again.codes[70] is not one.codes[70]
+    _same(again, history(log, AS_OF, twice), rng)
 
 
 def test_same_thresholds_other_classifier_and_an_early_change(tmp_path: Path) -> None:
     rng = random.Random(3)
     log = _log(tmp_path, 3)
-    base = history(log, AS_OF)
-    assert isinstance(base, History)
+    base = _base(log)
     assert reclassified(base, lambda at: Thresholds()) is base  # equal values, other objects
-    early = _from(base[0].at + timedelta(days=3), OTHERS[0])  # before the first checkpoint
-    got = reclassified(base, early)
-    assert not got.shares_store(base) and got.codes[0] is not base.codes[0]
-    _same(got, history(log, AS_OF, early), rng)
+    plain = history(log, AS_OF)  # no checkpoint: a full pass
+    assert isinstance(plain, History)
+    late = _from(AS_OF - timedelta(days=5), OTHERS[0])
+    got = reclassified(plain, late)
+    assert got.codes[0] is not plain.codes[0]
+    _same(got, history(log, AS_OF, late), rng)
 
     def other(windows: int, breaches: int, ratio: Decimal | None, previous: str | None,
               quiet_streak: int, thresholds: Thresholds) -> str:
         return classify(windows, breaches, ratio, previous, quiet_streak, thresholds)
 
-    late = _from(AS_OF - timedelta(days=5), OTHERS[0])
     _same(reclassified(base, late, classify=other), history(log, AS_OF, late, classify=other),
           rng)
