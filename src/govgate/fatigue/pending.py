@@ -174,10 +174,13 @@ def pending_acks(log: EventLog) -> PendingAcks:
 def _build(log: EventLog) -> PendingAcks:
     late = log.late_rows
     requested, answered, slas, ids = late.requested, late.answered, late.slas, late.ids
+    limit = _MICROS_PER_CENTIHOUR
     rows = [
-        row for row in range(len(ids))
-        if answered[row] == NO_ANSWER
-        or answered[row] - requested[row] > slas[row] * _MICROS_PER_CENTIHOUR
+        row for row, done, asked, sla in zip(range(len(ids)), answered, requested, slas,
+                                             strict=True)
+        if done == NO_ANSWER or done - asked > sla * limit
     ]  # answered in time (rounded up to the SLA): never aged
-    rows.sort(key=lambda row: (requested[row], ids[row]))
+    # By (request, id): by id, then (stable) by request.
+    rows.sort(key=ids.__getitem__)
+    rows.sort(key=requested.__getitem__)
     return PendingAcks(_Columns(late, log.grid_origin), rows)
