@@ -13,9 +13,10 @@ answers the built-in rule on the integers directly.
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import overload
 
 from . import pgnumeric
@@ -33,12 +34,14 @@ _MICRO = timedelta(microseconds=1)
 class _Columns:
     """The late rows, the grid origin and the SLA decimals, shared by every group."""
 
-    __slots__ = ("late", "origin", "slas")
+    __slots__ = ("late", "limits", "origin", "slas")
 
     def __init__(self, late: LateRows, origin: datetime) -> None:
         self.late = late
         self.origin = origin
         self.slas: dict[int, Decimal] = {}
+        #: (SLA in centi-hours, aged_factor) -> the largest age in microseconds not aged.
+        self.limits: dict[tuple[int, Decimal], int] = {}
 
     def sla(self, row: int) -> Decimal:
         centi = self.late.slas[row]
@@ -103,26 +106,27 @@ class PendingGroup(_Rows):
         The same comparison as :func:`~govgate.promote.rules.aged_pending_trigger` on
         :class:`PendingAck` items: whole microseconds against the same exact decimal limit.
         """
-        from bisect import bisect_left
-
         columns = self._columns
         late = columns.late
         t = (at - columns.origin) // _MICRO
         requested = self._requested
         start = bisect_left(requested, t - window_days * 86_400_000_000)
-        limits: dict[int, Decimal] = {}
+        rows, answered_at, slas, limits = self._rows, late.answered, late.slas, columns.limits
         for position in range(start, len(requested)):
             request = requested[position]
             if request >= t:
                 break
-            row = self._rows[position]
-            answered = late.answered[row]
+            row = rows[position]
+            answered = answered_at[row]
             if answered != NO_ANSWER and answered <= t:
                 continue  # answered by the refresh: not pending in the world as it was at t
-            centi = late.slas[row]
-            limit = limits.get(centi)
+            key = (slas[row], aged_factor)
+            limit = limits.get(key)
             if limit is None:
-                limit = limits[centi] = aged_factor * columns.sla(row) * _MICROS_PER_HOUR
+                # An age in whole microseconds exceeds the exact decimal limit exactly when it
+                # exceeds the limit's floor.
+                exact = aged_factor * columns.sla(row) * _MICROS_PER_HOUR
+                limit = limits[key] = int(exact.to_integral_value(rounding=ROUND_FLOOR))
             if t - request > limit:
                 return late.ids[row]
         return None

@@ -211,8 +211,7 @@ class _Replay:
         t = refresh.at
         policy = self.policy_at(t)
         rules, names = self.rules_of(policy) if policy else ({}, [])
-        routes = (names if all(r in rules for r in self.open)
-                  else sorted(set(self.open) | set(names)))
+        routes = names if self.open.keys() <= rules.keys() else sorted({*self.open, *names})
         for route in routes:
             current = self.open.get(route)
             if current is not None and current.event.planned_end is None:
