@@ -167,8 +167,15 @@ def _refreshes(
     sums = _SUMS.pop(log, None) or {}
     for pos, load in enumerate(seen):  # sorted by signer_id, so each day's rows come out sorted
         numbers = day_numbers_by_window(load, start, 0, days, window)
-        _signer_history(load, pos, start, numbers, daily, classify, first_row_day, rows,
-                        codes, names, sums, streaks=streaks)
+        state: tuple[str | None, int] = (None, 0)
+        run = 0
+        for mark, noted in streaks.items():  # in day order; the streak before each is noted
+            state = _signer_history(load, pos, start, numbers, daily, classify, first_row_day,
+                                    rows, codes, names, sums, *state, first=run, stop=mark)
+            noted[pos] = state[1]
+            run = mark
+        _signer_history(load, pos, start, numbers, daily, classify, first_row_day, rows, codes,
+                        names, sums, *state, first=run)
     kept = {first_row_day + j: tuple(day_rows) for j, day_rows in enumerate(rows)}
     return History(log, seen, start, window, codes, names, _keep_sums(log, sums), kept,
                    daily=daily, classify=classify, streaks=streaks)
@@ -283,60 +290,55 @@ def _signer_history(
     sums: SumsTable,
     previous: str | None = None,
     streak: int = 0,
-    streaks: Streaks | None = None,
-) -> None:
+    first: int = 0,
+    stop: int | None = None,
+) -> tuple[str | None, int]:
     """Classify one signer at every refresh from its first; add its rows from ``first_row_day``.
 
-    ``previous`` and ``streak`` are the state before the first day (a resumed pass); the streak
-    before each checkpoint (a day index, sorted) is noted in ``streaks``.
+    Only the refreshes from ``first`` to ``stop`` when given, after the class ``previous`` and
+    the quiet ``streak`` before ``first``; returns both after the last refresh classified.
     """
     signer = load.signer_id
     counts, pending, answered, windows = (
         numbers.counts, numbers.pending, numbers.answered, numbers.windows
     )  # fmt: skip
     code_of = {name: code for code, name in enumerate(names) if code}
-    run = max(load.first_day - start, 0)
-    days = len(codes)
-    # The days in runs that end at the checkpoints, where the streak is noted.
-    for stop in (*(mark for mark in streaks or () if mark > run), days):
-        for index in range(run, stop):
-            count = counts[index]
-            sums_today = answered[index]
-            ratio_avg = latency_avg = None
-            breaches = 0
-            if count and sums_today:
-                known = sums.get(sums_today)
-                if known is None:
-                    known = sums[sums_today] = (
-                        *_ratio_and_breaches(sums_today), _latency_avg(sums_today))
-                ratio_avg, breaches, latency_avg = known
-            thresholds = daily[index]  # the thresholds in force at this refresh
-            quiet = ratio_avg is None or ratio_avg < thresholds.quiet_ratio
-            streak = streak + 1 if quiet else 0
-            state = classify(windows[index], breaches, ratio_avg, previous, streak, thresholds)
-            if state in _HOT:
-                streak = 0  # the streak counts refreshes that were neither red nor amber
-            code = code_of.get(state)
-            if code is None:
-                code = code_of[state] = _new_code(names, state)
-            codes[index][pos] = code
-            previous = state
-            if count and index >= first_row_day:
-                rows[index - first_row_day].append(
-                    HeatmapRow(
-                        signer_id=signer,
-                        ack_count_14d=count,
-                        breached_count_14d=breaches,
-                        concurrent_window_count_14d=windows[index],
-                        avg_latency_hours_14d=latency_avg,
-                        avg_latency_ratio_14d=ratio_avg,
-                        pending_acks_now=pending[index],
-                        classification=state,
-                    )
+    for index in range(max(load.first_day - start, first), len(codes) if stop is None else stop):
+        count = counts[index]
+        sums_today = answered[index]
+        ratio_avg = latency_avg = None
+        breaches = 0
+        if count and sums_today:
+            known = sums.get(sums_today)
+            if known is None:
+                known = sums[sums_today] = (
+                    *_ratio_and_breaches(sums_today), _latency_avg(sums_today))
+            ratio_avg, breaches, latency_avg = known
+        thresholds = daily[index]  # the thresholds in force at this refresh
+        quiet = ratio_avg is None or ratio_avg < thresholds.quiet_ratio
+        streak = streak + 1 if quiet else 0
+        state = classify(windows[index], breaches, ratio_avg, previous, streak, thresholds)
+        if state in _HOT:
+            streak = 0  # the streak counts refreshes that were neither red nor amber
+        code = code_of.get(state)
+        if code is None:
+            code = code_of[state] = _new_code(names, state)
+        codes[index][pos] = code
+        previous = state
+        if count and index >= first_row_day:
+            rows[index - first_row_day].append(
+                HeatmapRow(
+                    signer_id=signer,
+                    ack_count_14d=count,
+                    breached_count_14d=breaches,
+                    concurrent_window_count_14d=windows[index],
+                    avg_latency_hours_14d=latency_avg,
+                    avg_latency_ratio_14d=ratio_avg,
+                    pending_acks_now=pending[index],
+                    classification=state,
                 )
-        run = stop
-        if stop < days and streaks is not None:
-            streaks[stop][pos] = streak
+            )
+    return previous, streak
 
 
 def _new_code(names: list[str], state: str) -> int:
