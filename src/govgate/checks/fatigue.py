@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from ..fatigue.model import Refresh, Thresholds
 
 DOMAIN = "fatigue"
+#: In ``Inputs``: instants from which histories under other thresholds will be asked for (a
+#: review's what-ifs from the month's first day); the built-in history notes its state there.
+CHECKPOINTS = "fatigue.checkpoints"
 _THIS_MODULE = sys.modules[__name__]
 #: Days of history the report sections carry (the heat-map picture shows 28 refreshes).
 PICTURE_DAYS = 28
@@ -223,9 +226,15 @@ def _shared_history(evaluation: Evaluation, log: EventLog, as_of: datetime,
     # earlier as-of is a prefix of a later one's; a plugin's history is reused only as it is.
     causal = all(impl.plugin is _THIS_MODULE
                  for impl in hook.govgate_fatigue_history.get_hookimpls())
+    base: History | None = None  # a whole built-in history of these events to start from
     for other_hook, at, other_key, ref in known:
         refreshes = ref()
-        if refreshes is None or other_hook is not hook or other_key != key:
+        if refreshes is None or other_hook is not hook:
+            continue
+        if other_key != key:
+            if (causal and base is None and at >= as_of and isinstance(refreshes, History)
+                    and refreshes.classify is classify and len(refreshes) == refreshes.days):
+                base = refreshes
             continue
         if at == as_of:
             return refreshes
@@ -233,9 +242,22 @@ def _shared_history(evaluation: Evaluation, log: EventLog, as_of: datetime,
             if isinstance(refreshes, History):
                 return refreshes.until((as_of - refreshes[0].at).days + 1)
             return [r for r in refreshes if r.at <= as_of]
-    value: Sequence[Refresh] = hook.govgate_fatigue_history(
-        events=log, as_of=as_of, thresholds=thresholds, classify=classify,
-        thresholds_at=thresholds_at)
+    value: Sequence[Refresh]
+    if base is not None:
+        # Other policy versions (a what-if, an earlier instant): the days whose thresholds are
+        # the same are taken from the history computed already, the others recomputed.
+        from ..fatigue.heatmap import reclassified
+
+        value = reclassified(base, thresholds_at, classify=classify, as_of=as_of)
+    elif causal and evaluation.inputs.get(CHECKPOINTS):
+        from ..fatigue.heatmap import history  # what the built-in hook runs, and the checkpoints
+
+        value = history(log, as_of, thresholds_at, classify=classify,
+                        checkpoints=evaluation.inputs.get(CHECKPOINTS))
+    else:
+        value = hook.govgate_fatigue_history(
+            events=log, as_of=as_of, thresholds=thresholds, classify=classify,
+            thresholds_at=thresholds_at)
     held: _Held
     if isinstance(value, History):
         held = weakref.ref(value)

@@ -32,32 +32,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def opening(config: Config, session: Session, start: datetime, closed: Snapshot) -> Snapshot:
-    """The evaluation at the window's open, for the policy version in force then.
+    """The window's open, for the policy version in force then (all the readback reads of it).
 
-    Inputs valid at the close may not be loadable at the open (no reconciliation policy was
-    approved yet, say); the version at the open is then read from the close's policy versions,
-    which is the same answer: the highest version approved at or before the open.
+    That version is the highest approved at or before the open, which the close's policy
+    versions answer: with the built-in loaders (whose inputs depend on the instant only through
+    the as-of view) nothing needs evaluating again. A third-party loader may not be, so the
+    project is then loaded and evaluated afresh at the open; when that fails (no
+    reconciliation policy was approved yet, say), the close's versions answer as well.
     """
-    from ..documents.snapshots import Snapshot, evaluate_at, inputs_at
+    from ..documents.snapshots import evaluate_at
     from ..plugins import DEFAULT_PLUGINS
-    from ..promote.policy import active_policy
 
-    # Built-in loaders are known to depend on the instant only through what inputs_at
-    # resolves again; a third-party loader may not be, so its inputs are loaded afresh.
     builtin = set(DEFAULT_PLUGINS.values())
-    reuse = all(getattr(impl.plugin, "__name__", None) in builtin
-                for impl in session.pm.hook.govgate_load_inputs.get_hookimpls())
+    if all(getattr(impl.plugin, "__name__", None) in builtin
+           for impl in session.pm.hook.govgate_load_inputs.get_hookimpls()):
+        return _version_at(start, closed)
     try:
-        if reuse:
-            return evaluate_at(config, session.pm, start,
-                               inputs_at(closed.evaluation.inputs, start))
         return evaluate_at(config, session.pm, start)
     except GovgateError:
-        loaded = closed.evaluation.inputs.get("promote")
-        policy = active_policy(loaded.policies, start) if loaded is not None else None
-        sections = {"promote": {"policy_version": policy.version}} if policy else {}
-        result = dataclasses.replace(closed.result, as_of=start, sections=sections)
-        return Snapshot(start, result, closed.evaluation)
+        return _version_at(start, closed)
+
+
+def _version_at(start: datetime, closed: Snapshot) -> Snapshot:
+    """The close's snapshot at ``start`` with only the policy version in force then."""
+    from ..documents.snapshots import Snapshot
+    from ..promote.policy import active_policy
+
+    loaded = closed.evaluation.inputs.get("promote")
+    policy = active_policy(loaded.policies, start) if loaded is not None else None
+    sections = {"promote": {"policy_version": policy.version}} if policy else {}
+    result = dataclasses.replace(closed.result, as_of=start, sections=sections)
+    return Snapshot(start, result, closed.evaluation)
 
 
 def snapshot_rows(closed: Snapshot) -> str | None:

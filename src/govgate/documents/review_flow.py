@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..checks.fatigue import CHECKPOINTS
+from ..evaluate import load_inputs
 from ..loaders.policies import PolicyDoc
 from ..promote.model import PromoteInputs
 from ..promote.policy import KIND
@@ -52,7 +54,12 @@ def run_review(config: Config, pm: pluggy.PluginManager, period: Period, as_of: 
     """
     # Parse candidates first: a bad file must fail before any evaluation work.
     parsed = [(name, candidate_from_bytes(data, name)) for name, data in candidates]
-    snap = evaluate_at(config, pm, period.close(as_of))
+    close = period.close(as_of)
+    inputs = load_inputs(config, pm, close)
+    # Every what-if puts its policy in force from the month's first day: the history notes its
+    # state there, and each replay reclassifies from that day on only.
+    inputs.put(CHECKPOINTS, (period.start,))
+    snap = evaluate_at(config, pm, close, inputs)
     data = build_review(period, snap, snap.evaluation.inputs.get(TREND_BOARD) or ())
     outcomes = [outcome_of("in force", snap, period)]
     replays: dict[str, Outcome] = {}

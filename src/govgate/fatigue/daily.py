@@ -17,20 +17,25 @@ full history, restricted to the block: per signer only the cells requested in th
 from __future__ import annotations
 
 import copy
+from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from .cells import DAY_SPAN, FIELD_MASK, NEVER, PENDING_FLAG
 from .events import EventLog, SignerLoad
 from .model import HeatmapRow, Refresh
 from .snapshot import snapshot_hash
 
-__all__ = ["BLOCK_DAYS", "DayNumbers", "History", "SumsTable", "day_numbers"]
+if TYPE_CHECKING:
+    from .heatmap import Classifier
+    from .model import Thresholds
+
+__all__ = ["BLOCK_DAYS", "DayNumbers", "History", "Streaks", "SumsTable", "day_numbers"]
 
 #: Rows are recomputed in blocks of this many days (a month of a review spans two at most).
 BLOCK_DAYS = 32
@@ -39,6 +44,9 @@ _CACHED_BLOCKS = 3
 
 #: Cell sums -> (avg ratio, breaches, avg latency); see ``heatmap.py``.
 SumsTable = dict[int, tuple[Decimal, int, Decimal | None]]
+#: Checkpoint (a refresh index) -> each signer's quiet streak (by position) before that refresh:
+#: where a history under other thresholds from that day on resumes (``heatmap.reclassified``).
+Streaks = dict[int, "array[int]"]
 _HALF_FLAG = PENDING_FLAG // 2
 
 
@@ -207,12 +215,22 @@ class History(Sequence[Refresh]):
     :param codes: Per refresh, one byte per signer of ``loads``: 0 before the signer's first
         event, else the index of its class in ``names`` (``names[0]`` is unused).
     :param rows: Rows already built by the full pass, by refresh index (kept in the cache).
+    :param daily: The thresholds of each refresh, ``classify`` the classifier and ``streaks``
+        the quiet streaks at the checkpoints: what a pass under other thresholds resumes from
+        (``heatmap.reclassified``); ``keys`` the loads' sorted cell keys when already built.
     """
 
     def __init__(self, log: EventLog, loads: Sequence[SignerLoad], start: int,
                  window: int | Sequence[int], codes: list[bytearray], names: list[str],
                  sums: SumsTable,
-                 rows: Mapping[int, tuple[HeatmapRow, ...]]) -> None:
+                 rows: Mapping[int, tuple[HeatmapRow, ...]], *,
+                 daily: Sequence[Thresholds] = (), classify: Classifier | None = None,
+                 streaks: Streaks | None = None,
+                 keys: list[list[int]] | None = None) -> None:
+        self.log = log
+        self.daily = daily
+        self.classify = classify
+        self.streaks = streaks
         self._loads = tuple(loads)
         self._signers = tuple(load.signer_id for load in loads)
         self._index = {signer: pos for pos, signer in enumerate(self._signers)}
@@ -224,7 +242,8 @@ class History(Sequence[Refresh]):
         self._origin = log.grid_origin + timedelta(days=start)
         self._blocks: OrderedDict[int, dict[int, tuple[HeatmapRow, ...]]] = OrderedDict()
         self._hashes: dict[int, str] = {}
-        self._keys: list[list[list[int]]] = []  # the loads' sorted cell keys, once built
+        # The loads' sorted cell keys once built (in a list: views from until() share it).
+        self._keys: list[list[list[int]]] = [] if keys is None else [keys]
         self._count = len(codes)
         for index, day_rows in rows.items():
             self._blocks.setdefault(self._block_of(index), {})[index] = day_rows
@@ -239,6 +258,41 @@ class History(Sequence[Refresh]):
 
     def __len__(self) -> int:
         return self._count
+
+    # -- what a resumed pass reads (``heatmap.reclassified``) ------------------------------
+
+    @property
+    def start(self) -> int:
+        """The grid day of the first refresh."""
+        return self._start
+
+    @property
+    def days(self) -> int:
+        """The refreshes computed (a view from :meth:`until` shows fewer)."""
+        return len(self._codes)
+
+    @property
+    def as_of(self) -> datetime:
+        """The instant of the last refresh computed."""
+        return self._origin + timedelta(days=len(self._codes) - 1)
+
+    @property
+    def loads(self) -> tuple[SignerLoad, ...]:
+        return self._loads
+
+    @property
+    def codes(self) -> list[bytearray]:
+        return self._codes
+
+    @property
+    def names(self) -> list[str]:
+        return self._names
+
+    def cell_keys(self) -> list[list[int]]:
+        """Each load's cell keys, sorted (built once, shared with histories resumed from this)."""
+        if not self._keys:
+            self._keys.append([sorted(load.cells) for load in self._loads])
+        return self._keys[0]
 
     def until(self, count: int) -> History:
         """The first ``count`` refreshes, sharing this history's store and caches (the history
@@ -310,9 +364,7 @@ class History(Sequence[Refresh]):
     def _compute(self, lo: int, hi: int) -> dict[int, tuple[HeatmapRow, ...]]:
         from .heatmap import sums_numbers
 
-        if not self._keys:
-            self._keys.append([sorted(load.cells) for load in self._loads])
-        keys = self._keys[0]
+        keys = self.cell_keys()
         rows: list[list[HeatmapRow]] = [[] for _ in range(hi - lo)]
         names, start, window = self._names, self._start, self._window
         sums = self._sums or {}  # a large log's memo lives for one block only

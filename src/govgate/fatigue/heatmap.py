@@ -19,7 +19,8 @@ Classification is the pure function :func:`classify`, replaceable through ``clas
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -34,7 +35,7 @@ from .cells import (
     SUM_SCALE20,
     SUM_SCALE24,
 )
-from .daily import BLOCK_DAYS, DayNumbers, History, SumsTable, day_numbers_by_window
+from .daily import BLOCK_DAYS, DayNumbers, History, Streaks, SumsTable, day_numbers_by_window
 from .events import EventLog, SignerLoad
 from .model import HeatmapRow, Refresh, Thresholds
 from .snapshot import render_json, rows_to_csv, rows_to_json
@@ -46,6 +47,7 @@ __all__ = [
     "classify",
     "heatmap",
     "history",
+    "reclassified",
     "render_json",
     "rows_to_csv",
     "rows_to_json",
@@ -58,6 +60,7 @@ _RED, _AMBER, _RECOVERING, _GREEN = "red", "amber", "recovering", "green"
 _HOT = frozenset({_RED, _AMBER})
 _NOT_GREEN = frozenset({_RED, _AMBER, _RECOVERING})
 _DEFAULT_THRESHOLDS = Thresholds()
+_DAY = timedelta(days=1)
 #: One set of thresholds, or the thresholds in force at each refresh instant (the policy
 #: versions of a project: each refresh is classified with those of its own day).
 ThresholdsAt = Thresholds | Callable[[datetime], Thresholds]
@@ -113,6 +116,7 @@ def history(
     thresholds: ThresholdsAt = _DEFAULT_THRESHOLDS,
     *,
     classify: Classifier = classify,
+    checkpoints: Iterable[datetime] = (),
 ) -> Sequence[Refresh]:
     """The daily refreshes at ``as_of - k days`` for k = K..0, oldest first.
 
@@ -121,10 +125,13 @@ def history(
     ``as_of``. The history keeps one byte per signer-day; a refresh's rows and hash are
     computed when asked for (see ``daily.py``).
 
+    :param checkpoints: Instants from which a history under other thresholds may be asked for
+        (a what-if from the first day of a month): each signer's state before the first
+        refresh at or after each is noted, and :func:`reclassified` resumes there.
     :raises ValueError: When ``as_of`` is not on the log's refresh grid (see ``load_events``'
         ``refresh_anchor``) or the window is not positive.
     """
-    return _refreshes(log, as_of, thresholds, classify, every_day=True)
+    return _refreshes(log, as_of, thresholds, classify, every_day=True, checkpoints=checkpoints)
 
 
 #: Per loaded log: cell sums -> (avg ratio, breaches, avg latency), see ``sums_numbers``. Kept
@@ -136,47 +143,125 @@ _KEEP_SUMS = 65_536
 
 def _refreshes(
     log: EventLog, as_of: datetime, thresholds: ThresholdsAt, classify: Classifier,
-    every_day: bool
-) -> Sequence[Refresh]:
+    every_day: bool, checkpoints: Iterable[datetime] = ()
+) -> History:
     last = log.day_of(as_of)
     seen = [load for load in log.signers if load.first_day <= last]
     start = min(min((load.first_day for load in seen), default=last + 1) - 1, last)
     days = last - start + 1
-    per_day: list[Thresholds] | None = None
-    if isinstance(thresholds, Thresholds):
-        one = thresholds
-    else:
-        per_day = [thresholds(log.grid_origin + timedelta(days=start + index))
-                   for index in range(days)]
-        one = per_day[0]
-        if all(t == one for t in per_day):
-            per_day = None  # one version throughout
-    for t in per_day or [one]:
-        if t.window_days < 1:
-            raise ValueError(f"window_days must be positive, got {t.window_days}")
-    # One window, or (policy versions with other thresholds) the window of each day.
-    window: int | list[int] = (one.window_days if per_day is None
-                               else [t.window_days for t in per_day])
-    daily = per_day or [one] * days
+    daily = _daily(log, start, days, thresholds)
+    window = _window(daily)
     # Rows of the latest days come out of this pass for free (nearly every consumer reads the
     # latest refresh); older days' rows are recomputed by the History when asked for.
     first_row_day = max(days - BLOCK_DAYS, 0) if every_day else days - 1
     rows: list[list[HeatmapRow]] = [[] for _ in range(days - first_row_day)]
     codes = [bytearray(len(seen)) for _ in range(days)]
     names = [""]  # class names by code; 0 means "not seen yet"
+    # A checkpoint is a refresh index: the refreshes before it come before the instant.
+    first = log.grid_origin + timedelta(days=start)
+    marks = {-((first - at) // _DAY) for at in checkpoints}
+    streaks: Streaks = {index: array("q", bytes(8 * len(seen)))
+                        for index in sorted(marks) if 0 < index < days}
     # Cell sums -> (ratio, breaches, latency): a pure function of the sums, and quiet days
     # repeat sums; shared by every history computed from this log.
     sums = _SUMS.pop(log, None) or {}
     for pos, load in enumerate(seen):  # sorted by signer_id, so each day's rows come out sorted
         numbers = day_numbers_by_window(load, start, 0, days, window)
-        _signer_history(load, pos, start, numbers, daily, classify, first_row_day, rows,
-                        codes, names, sums)
+        state: tuple[str | None, int] = (None, 0)
+        run = 0
+        for mark, noted in streaks.items():  # in day order; the streak before each is noted
+            state = _signer_history(load, pos, start, numbers, daily, classify, first_row_day,
+                                    rows, codes, names, sums, *state, first=run, stop=mark)
+            noted[pos] = state[1]
+            run = mark
+        _signer_history(load, pos, start, numbers, daily, classify, first_row_day, rows, codes,
+                        names, sums, *state, first=run)
     kept = {first_row_day + j: tuple(day_rows) for j, day_rows in enumerate(rows)}
+    return History(log, seen, start, window, codes, names, _keep_sums(log, sums), kept,
+                   daily=daily, classify=classify, streaks=streaks)
+
+
+def reclassified(base: History, thresholds: ThresholdsAt, *, classify: Classifier = classify,
+                 as_of: datetime | None = None) -> History:
+    """``history(log, as_of, thresholds, classify=classify)`` for the log of ``base`` (a whole
+    history from :func:`history`) at its as-of or an earlier one, computed from ``base``.
+
+    The history is causal: the refreshes before the first day whose thresholds differ from
+    ``base``'s are ``base``'s (their bytes are shared, not copied). Classification resumes at
+    the latest of ``base``'s checkpoints at or before that day, with each signer's class and
+    quiet streak there, and only the days from it on are computed: a what-if that changes the
+    thresholds from the start of a month reclassifies the month, not the years before it. The
+    same thresholds up to ``as_of`` give ``base`` (or its first refreshes); another classifier,
+    an ``as_of`` outside ``base``, or no checkpoint early enough, a full pass.
+    """
+    log, start = base.log, base.start
+    if as_of is None:
+        as_of = base.as_of
+    count = log.day_of(as_of) - start + 1
+    noted = base.streaks or {}
+    again = [log.grid_origin + timedelta(days=start + index) for index in noted]
+    if (base.classify is not classify or len(base) != base.days
+            or not 0 < count <= base.days):
+        return _refreshes(log, as_of, thresholds, classify, every_day=True, checkpoints=again)
+    daily = _daily(log, start, count, thresholds)
+    old = base.daily
+    first = next((i for i in range(count) if daily[i] != old[i]), count)
+    if first == count:
+        return base if count == base.days else base.until(count)
+    resume = max((index for index in noted if index <= first), default=0)
+    if resume == 0:  # no checkpoint at or before the first day that differs
+        return _refreshes(log, as_of, thresholds, classify, every_day=True, checkpoints=again)
+    window = _window(daily)
+    loads = base.loads
+    codes = [*base.codes[:resume], *(bytearray(len(loads)) for _ in range(count - resume))]
+    names = list(base.names)  # the base's codes keep their meaning; new classes are appended
+    streaks = {index: marks for index, marks in noted.items() if index <= resume}
+    first_row_day = max(count - BLOCK_DAYS, resume)
+    rows: list[list[HeatmapRow]] = [[] for _ in range(count - first_row_day)]
+    keys = base.cell_keys()
+    sums = _SUMS.pop(log, None) or {}
+    before, marks = codes[resume - 1], streaks[resume]
+    tail, tail_daily = codes[resume:], daily[resume:]
+    tail_window = window if isinstance(window, int) else window[resume:]
+    for pos, load in enumerate(loads):
+        numbers = day_numbers_by_window(load, start, resume, count, tail_window, keys[pos])
+        code = before[pos]
+        _signer_history(load, pos, start + resume, numbers, tail_daily, classify,
+                        first_row_day - resume, rows, tail, names, sums,
+                        previous=names[code] if code else None, streak=marks[pos])
+    kept = {first_row_day + j: tuple(day_rows) for j, day_rows in enumerate(rows)}
+    return History(log, loads, start, window, codes, names, _keep_sums(log, sums), kept,
+                   daily=daily, classify=classify, streaks=streaks, keys=keys)
+
+
+def _daily(log: EventLog, start: int, days: int, thresholds: ThresholdsAt) -> list[Thresholds]:
+    """The thresholds in force at each refresh of a history (one set, or by policy version)."""
+    if isinstance(thresholds, Thresholds):
+        daily = [thresholds] * days
+    else:
+        per_day = [thresholds(log.grid_origin + timedelta(days=start + index))
+                   for index in range(days)]
+        one = per_day[0]
+        daily = [one] * days if all(t == one for t in per_day) else per_day
+    bad = next((t for t in daily if t.window_days < 1), None)
+    if bad is not None:
+        raise ValueError(f"window_days must be positive, got {bad.window_days}")
+    return daily
+
+
+def _window(daily: Sequence[Thresholds]) -> int | list[int]:
+    """One window, or (policy versions with other thresholds) the window of each day."""
+    one = daily[0]
+    if all(t is one for t in daily):
+        return one.window_days
+    return [t.window_days for t in daily]
+
+
+def _keep_sums(log: EventLog, sums: SumsTable) -> SumsTable:
     if len(sums) <= _KEEP_SUMS:
         _SUMS[log] = sums
-    else:
-        sums = {}  # the History fills a small one per block of rows it recomputes
-    return History(log, seen, start, window, codes, names, sums, kept)
+        return sums
+    return {}  # the History fills a small one per block of rows it recomputes
 
 
 def sums_numbers(sums: SumsTable, count: int,
@@ -203,16 +288,22 @@ def _signer_history(
     codes: list[bytearray],
     names: list[str],
     sums: SumsTable,
-) -> None:
-    """Classify one signer at every refresh from its first; add its rows from ``first_row_day``."""
+    previous: str | None = None,
+    streak: int = 0,
+    first: int = 0,
+    stop: int | None = None,
+) -> tuple[str | None, int]:
+    """Classify one signer at every refresh from its first; add its rows from ``first_row_day``.
+
+    Only the refreshes from ``first`` to ``stop`` when given, after the class ``previous`` and
+    the quiet ``streak`` before ``first``; returns both after the last refresh classified.
+    """
     signer = load.signer_id
     counts, pending, answered, windows = (
         numbers.counts, numbers.pending, numbers.answered, numbers.windows
     )  # fmt: skip
     code_of = {name: code for code, name in enumerate(names) if code}
-    previous: str | None = None
-    streak = 0
-    for index in range(max(load.first_day - start, 0), len(codes)):
+    for index in range(max(load.first_day - start, first), len(codes) if stop is None else stop):
         count = counts[index]
         sums_today = answered[index]
         ratio_avg = latency_avg = None
@@ -247,6 +338,7 @@ def _signer_history(
                     classification=state,
                 )
             )
+    return previous, streak
 
 
 def _new_code(names: list[str], state: str) -> int:

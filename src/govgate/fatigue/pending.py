@@ -12,9 +12,11 @@ answers the built-in rule on the integers directly.
 
 from __future__ import annotations
 
+import weakref
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import overload
 
 from . import pgnumeric
@@ -32,12 +34,14 @@ _MICRO = timedelta(microseconds=1)
 class _Columns:
     """The late rows, the grid origin and the SLA decimals, shared by every group."""
 
-    __slots__ = ("late", "origin", "slas")
+    __slots__ = ("late", "limits", "origin", "slas")
 
     def __init__(self, late: LateRows, origin: datetime) -> None:
         self.late = late
         self.origin = origin
         self.slas: dict[int, Decimal] = {}
+        #: (SLA in centi-hours, aged_factor) -> the largest age in microseconds not aged.
+        self.limits: dict[tuple[int, Decimal], int] = {}
 
     def sla(self, row: int) -> Decimal:
         centi = self.late.slas[row]
@@ -102,26 +106,27 @@ class PendingGroup(_Rows):
         The same comparison as :func:`~govgate.promote.rules.aged_pending_trigger` on
         :class:`PendingAck` items: whole microseconds against the same exact decimal limit.
         """
-        from bisect import bisect_left
-
         columns = self._columns
         late = columns.late
         t = (at - columns.origin) // _MICRO
         requested = self._requested
         start = bisect_left(requested, t - window_days * 86_400_000_000)
-        limits: dict[int, Decimal] = {}
+        rows, answered_at, slas, limits = self._rows, late.answered, late.slas, columns.limits
         for position in range(start, len(requested)):
             request = requested[position]
             if request >= t:
                 break
-            row = self._rows[position]
-            answered = late.answered[row]
+            row = rows[position]
+            answered = answered_at[row]
             if answered != NO_ANSWER and answered <= t:
                 continue  # answered by the refresh: not pending in the world as it was at t
-            centi = late.slas[row]
-            limit = limits.get(centi)
+            key = (slas[row], aged_factor)
+            limit = limits.get(key)
             if limit is None:
-                limit = limits[centi] = aged_factor * columns.sla(row) * _MICROS_PER_HOUR
+                # An age in whole microseconds exceeds the exact decimal limit exactly when it
+                # exceeds the limit's floor.
+                exact = aged_factor * columns.sla(row) * _MICROS_PER_HOUR
+                limit = limits[key] = int(exact.to_integral_value(rounding=ROUND_FLOOR))
             if t - request > limit:
                 return late.ids[row]
         return None
@@ -133,9 +138,16 @@ class PendingAcks(_Rows):
 
     def __init__(self, columns: _Columns, rows: list[int]) -> None:
         super().__init__(columns, rows)
+        self._groups: dict[tuple[str, str], PendingGroup] | None = None
 
     def by_signer_route(self) -> dict[tuple[str, str], PendingGroup]:
-        """The groups of :func:`~govgate.promote.engine.pending_index`, without items."""
+        """The groups of :func:`~govgate.promote.engine.pending_index`, without items (built
+        once: every replay over these rows reads the same groups)."""
+        if self._groups is None:
+            self._groups = self._group()
+        return self._groups
+
+    def _group(self) -> dict[tuple[str, str], PendingGroup]:
         late = self._columns.late
         signers, routes = late.signers, late.routes
         grouped: dict[tuple[str, str], list[int]] = {}
@@ -144,17 +156,35 @@ class PendingAcks(_Rows):
         return {key: PendingGroup(self._columns, rows, key) for key, rows in grouped.items()}
 
 
+#: Per loaded log, its pending acks: a document evaluates one log several times (the readback's
+#: open and close, the review's what-if replays) and every evaluation reads the same rows.
+_BUILT: weakref.WeakKeyDictionary[EventLog, PendingAcks] = weakref.WeakKeyDictionary()
+
+
 def pending_acks(log: EventLog) -> PendingAcks:
-    """:attr:`EventLog.pending` over the loader's columns (see the module docstring).
+    """:attr:`EventLog.pending` over the loader's columns (see the module docstring); built
+    once per log.
 
     :raises RuntimeError: When the log was loaded with ``pending=False``.
     """
+    if not isinstance(log, EventLog):  # a stand-in (tests): nothing to key on
+        return _build(log)
+    known = _BUILT.get(log)
+    if known is None:
+        known = _BUILT[log] = _build(log)
+    return known
+
+
+def _build(log: EventLog) -> PendingAcks:
     late = log.late_rows
     requested, answered, slas, ids = late.requested, late.answered, late.slas, late.ids
+    limit = _MICROS_PER_CENTIHOUR
     rows = [
-        row for row in range(len(ids))
-        if answered[row] == NO_ANSWER
-        or answered[row] - requested[row] > slas[row] * _MICROS_PER_CENTIHOUR
+        row for row, done, asked, sla in zip(range(len(ids)), answered, requested, slas,
+                                             strict=True)
+        if done == NO_ANSWER or done - asked > sla * limit
     ]  # answered in time (rounded up to the SLA): never aged
-    rows.sort(key=lambda row: (requested[row], ids[row]))
+    # By (request, id): by id, then (stable) by request.
+    rows.sort(key=ids.__getitem__)
+    rows.sort(key=requested.__getitem__)
     return PendingAcks(_Columns(late, log.grid_origin), rows)

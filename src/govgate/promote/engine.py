@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,6 +100,30 @@ class _Replay:
         self.forced: list[ForcedRevertEvent] = []
         self.findings: list[Finding] = []
         self.ids: set[str] = set()
+        # The policy in force changes only at an approval instant: one lookup per interval
+        # between approvals, and each version's routes by name and in order, found once.
+        self._approvals = sorted({p.approved_dt_utc for p in policies})
+        self._in_force: dict[int, BackupOwnerPolicy | None] = {}
+        self._rules: dict[int, tuple[dict[str, RouteRule], list[str]]] = {}
+
+    def policy_at(self, at: datetime) -> BackupOwnerPolicy | None:
+        """:func:`active_policy` at ``at`` (it depends only on which approvals are at or
+        before ``at``)."""
+        interval = bisect_right(self._approvals, at)
+        if interval not in self._in_force:
+            self._in_force[interval] = active_policy(self.policies, at)
+        return self._in_force[interval]
+
+    def rules_of(self, policy: BackupOwnerPolicy) -> tuple[dict[str, RouteRule], list[str]]:
+        """``policy.route`` for every route (the first rule of a name wins, as there), and the
+        route names sorted."""
+        known = self._rules.get(id(policy))  # the policies are held by self.policies
+        if known is None:
+            by_name: dict[str, RouteRule] = {}
+            for rule in policy.routes:
+                by_name.setdefault(rule.owner_route, rule)
+            known = self._rules[id(policy)] = (by_name, sorted(by_name))
+        return known
 
     # -- transitions ---------------------------------------------------------------------
 
@@ -184,13 +209,14 @@ class _Replay:
 
     def refresh(self, refresh: Refresh) -> None:
         t = refresh.at
-        policy = active_policy(self.policies, t)
-        routes = set(self.open) | ({r.owner_route for r in policy.routes} if policy else set())
-        for route in sorted(routes):
+        policy = self.policy_at(t)
+        rules, names = self.rules_of(policy) if policy else ({}, [])
+        routes = names if self.open.keys() <= rules.keys() else sorted({*self.open, *names})
+        for route in routes:
             current = self.open.get(route)
             if current is not None and current.event.planned_end is None:
-                self.count_green(route, current, refresh, policy)
-            rule = policy.route(route) if policy else None
+                self.count_green(route, current, refresh, rules)
+            rule = rules.get(route)
             if route in self.open or policy is None or rule is None:
                 continue
             pending = self.index.get((rule.primary_signer, route), ())
@@ -199,7 +225,7 @@ class _Replay:
                 self.promote(rule, policy, fired, t)
 
     def count_green(self, route: str, current: _Open, refresh: Refresh,
-                    policy: BackupOwnerPolicy | None) -> None:
+                    rules: Mapping[str, RouteRule]) -> None:
         # Counted strictly after the promote; any other class (recovering too) resets the count.
         if refresh.at <= current.event.promoted_at_dt_utc:
             return
@@ -207,7 +233,7 @@ class _Replay:
             current.green += 1
         else:
             current.green = 0
-        rule = policy.route(route) if policy else None
+        rule = rules.get(route)
         days = rule.revert_green_days if rule else current.revert_days
         if current.green >= days:
             self.close(route, refresh.at, "revert_condition")

@@ -8,6 +8,7 @@ from the fatigue history only. Written the way a third-party plugin would be: th
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ __all__ = [
 #: ``Evaluation.cache`` (inputs may be shared by evaluations at several as-of instants).
 DOMAIN = "promote"
 _RESULT = "promote:result"
+_THIS_MODULE = sys.modules[__name__]
 
 
 # -------------------------------------------------------------------------------------------
@@ -158,23 +160,39 @@ def get_promote_result(evaluation: Evaluation) -> PromoteResult | None:
 
         pending = pending_acks(log)  # items built only where a rule reads them
     hook = evaluation.hook
+    trigger: Callable[[RouteRule, Refresh, Sequence[PendingAck], Thresholds], Trigger | None]
+    rung2: Callable[[PromoteEvent, BackupOwnerPolicy | None, Sequence[Refresh], Thresholds],
+                    Page | None]
+    # The replay asks the trigger for every route at every refresh: through pluggy only when
+    # another plugin implements a rule (as ``classifier_for`` does for the classification).
+    if _only_builtin(hook.govgate_promote_trigger):
+        trigger = rules.builtin_trigger
+    else:
+        def trigger(route: RouteRule, refresh: Refresh, pending: Sequence[PendingAck],
+                    thresholds: Thresholds) -> Trigger | None:
+            fired: Trigger | None = hook.govgate_promote_trigger(
+                route=route, refresh=refresh, pending=pending, thresholds=thresholds)
+            return fired
 
-    def trigger(route: RouteRule, refresh: Refresh, pending: Sequence[PendingAck],
-                thresholds: Thresholds) -> Trigger | None:
-        fired: Trigger | None = hook.govgate_promote_trigger(
-            route=route, refresh=refresh, pending=pending, thresholds=thresholds)
-        return fired
-
-    def rung2(promote: PromoteEvent, policy: BackupOwnerPolicy | None,
-              refreshes: Sequence[Refresh], thresholds: Thresholds) -> Page | None:
-        page: Page | None = hook.govgate_escalation_rung2(
-            promote=promote, policy=policy, refreshes=refreshes, thresholds=thresholds)
-        return page
+    if _only_builtin(hook.govgate_escalation_rung2):
+        rung2 = rules.rung2_page
+    else:
+        def rung2(promote: PromoteEvent, policy: BackupOwnerPolicy | None,
+                  refreshes: Sequence[Refresh], thresholds: Thresholds) -> Page | None:
+            page: Page | None = hook.govgate_escalation_rung2(
+                promote=promote, policy=policy, refreshes=refreshes, thresholds=thresholds)
+            return page
 
     result = evaluate_promotions(inputs, history, pending, evaluation.as_of,
                                  trigger=trigger, rung2=rung2)
     evaluation.cache[_RESULT] = result
     return result
+
+
+def _only_builtin(caller: pluggy.HookCaller) -> bool:
+    """Whether this module's implementation is the hook's only one (none at all is not)."""
+    impls = caller.get_hookimpls()
+    return bool(impls) and all(impl.plugin is _THIS_MODULE for impl in impls)
 
 
 def _missing_policy(evaluation: Evaluation) -> list[Finding]:

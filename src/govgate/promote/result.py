@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from ..fatigue.model import PendingAck, Refresh
@@ -30,15 +29,20 @@ from .rules import builtin_trigger, rung2_page
 
 __all__ = ["PromoteResult", "evaluate_promotions"]
 
-_DAY_MICROS = Decimal(86_400_000_000)
+_DAY_MICROS = 86_400_000_000
+_MICRO = timedelta(microseconds=1)
 
 
 def _days(start: datetime, end: datetime) -> str:
-    from ..decimals import round_ratio
-
-    # One exact rounding (a division in the 28-digit context, then quantize, rounds twice).
-    micros = Decimal((end - start) // timedelta(microseconds=1))
-    return str(round_ratio(micros, _DAY_MICROS, 2, half_up=True))
+    """The days from ``start`` to ``end`` to two places, rounded half away from zero, exactly
+    (as ``decimals.round_ratio(..., 2, half_up=True)`` prints it): one integer division of the
+    whole microseconds, no decimal context (a replay formats every promote's duration)."""
+    micros = (end - start) // _MICRO
+    hundredths, rest = divmod(abs(micros) * 100, _DAY_MICROS)
+    if 2 * rest >= _DAY_MICROS:
+        hundredths += 1
+    sign = "-" if micros < 0 and hundredths else ""
+    return f"{sign}{hundredths // 100}.{hundredths % 100:02d}"
 
 
 @dataclass(frozen=True, slots=True)

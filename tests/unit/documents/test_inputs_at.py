@@ -44,3 +44,28 @@ def test_inputs_cannot_be_viewed_at_a_later_instant() -> None:
     closed = evaluate_at(config, pm, _at("2026-10-20"))
     with pytest.raises(ValueError, match="later"):
         inputs_at(closed.evaluation.inputs, _at("2026-11-20"))
+
+
+@pytest.mark.parametrize("opening", [
+    "2026-08-31T23:59:59", "2026-09-01", "2026-10-01", "2026-10-16T09:59:59",
+    "2026-10-16T10:00:00", "2026-11-02T06:10:00"])
+def test_the_readback_reads_the_version_at_the_open_an_evaluation_there_gives(
+        opening: str) -> None:
+    """The readback reads one thing of its opening, the promote section's policy version; it is
+    taken from the close's policy versions, as a fresh evaluation at the open states it."""
+    import types
+
+    from govgate.commands.readback import opening as opening_of
+    from govgate.errors import GovgateError
+
+    pm = get_plugin_manager()
+    config = load_config(REPO / "govgate.yaml", cwd=REPO)
+    closed = evaluate_at(config, pm, _at("2026-11-20"))
+    session = types.SimpleNamespace(pm=pm)
+    got = opening_of(config, session, _at(opening), closed)  # type: ignore[arg-type]
+    try:
+        want = evaluate_at(config, pm, _at(opening)).section("promote").get("policy_version")
+    except GovgateError:  # nothing loads at the open: no version was in force then either
+        want = None
+    assert got.at == _at(opening)
+    assert got.section("promote").get("policy_version") == want

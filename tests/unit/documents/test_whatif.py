@@ -131,3 +131,41 @@ def test_replayed_evaluations_are_let_go(scenario: Config,
     gc.collect()
     assert outcome.counts["promotes"] >= 1
     assert seen and all(ref() is None for ref in seen)
+
+
+@pytest.mark.parametrize("thresholds", [
+    {}, {"red_min_windows": 3}, {"red_min_windows": 1, "amber_ratio": "0.5"},
+    {"window_days": 7, "quiet_ratio": "0.9", "recovering_days": 2},
+])
+def test_a_replay_resumed_at_the_month_equals_an_evaluation_from_a_fresh_load(
+        scenario: Config, docs_pm: pluggy.PluginManager, thresholds: dict[str, Any]) -> None:
+    """As the review runs it: the baseline's history notes its state at the month's first day
+    and the replay reclassifies from there; a fresh load shares nothing with it."""
+    from govgate.checks.fatigue import CHECKPOINTS, get_history
+    from govgate.documents.whatif import outcome_of, with_candidate
+    from govgate.evaluate import load_inputs
+    from govgate.fatigue.daily import History
+
+    close = OCTOBER.close(AS_OF)
+    inputs = load_inputs(scenario, docs_pm, close)
+    inputs.put(CHECKPOINTS, (OCTOBER.start,))
+    baseline = evaluate_at(scenario, docs_pm, close, inputs)
+    history = get_history(baseline.evaluation)
+    assert isinstance(history, History) and history.streaks
+    doc = candidate_from_bytes(candidate(**thresholds), "c.yaml")
+    replayed = replay_month(scenario, docs_pm, baseline, OCTOBER, doc, "c")
+    fresh = load_inputs(scenario, docs_pm, close)
+    full = evaluate_at(scenario, docs_pm, close, with_candidate(fresh, doc, OCTOBER.start))
+    assert replayed.promote == full.section("promote")
+    assert replayed.counts == outcome_of("c", full, OCTOBER).counts
+    # The history itself, refresh by refresh (a fresh load's is computed in one pass).
+    from govgate.fatigue.heatmap import reclassified
+    from govgate.promote.plugin import thresholds_by_instant
+
+    resumed = reclassified(history, thresholds_by_instant(full.evaluation))
+    once = get_history(full.evaluation)
+    assert once is not None
+    assert [(r.at, dict(r.classification)) for r in resumed] == \
+           [(r.at, dict(r.classification)) for r in once]
+    assert [(r.rows, r.snapshot_hash) for r in resumed[-45:]] == \
+           [(r.rows, r.snapshot_hash) for r in once[-45:]]

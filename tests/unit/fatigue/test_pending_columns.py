@@ -50,3 +50,29 @@ def test_items_and_aged_decisions_equal_the_eager_ones(tmp_path: Path, seed: int
                 assert got == aged_pending_trigger(route, refresh, eager[key], thresholds)
                 fired += got is not None
     assert fired  # the data reach the rule's both sides
+
+
+@pytest.mark.parametrize(("factor", "not_aged", "aged"), [
+    (Decimal("1.5"), timedelta(minutes=45), timedelta(minutes=45, microseconds=1)),
+    (Decimal("0.000000001"), timedelta(microseconds=1), timedelta(microseconds=2)),  # 1.8 µs
+    (Decimal("1E-10"), timedelta(0), timedelta(microseconds=1)),  # 0.18 µs
+])
+def test_an_age_is_aged_strictly_past_the_exact_limit(tmp_path: Path, factor: Decimal,
+                                                      not_aged: timedelta,
+                                                      aged: timedelta) -> None:
+    """SLA 0.50 h: the limit is factor x 30 min, an exact decimal; the age whole microseconds."""
+    from tests.unit.fatigue.factories import Event
+
+    request = AS_OF - timedelta(days=2, hours=5)
+    event = Event("e1", "s1", request, outcome=None, ack=None, sla="0.50")
+    log = load_events(write_csv(tmp_path / "e.csv", [event]))
+    (group,) = pending_index(pending_acks(log)).values()
+    assert isinstance(group, PendingGroup)
+    for age, fires in ((not_aged, False), (aged, True)):
+        if age:
+            found = group.first_aged(request + age, 14, factor)
+            assert (found == "e1") is fires, (factor, age)
+            eager = aged_pending_trigger(_route("s1", "publish_gate"),
+                                         Refresh(request + age, (), {}, ""), log.pending,
+                                         Thresholds(aged_factor=factor))
+            assert (eager is not None) is fires

@@ -269,3 +269,24 @@ def test_policy_version_in_force_at_each_refresh_is_recorded() -> None:
                                  [], day(2))
     assert [(p.policy_version_at_time, p.promoted_signer) for p in result.promotes] == [
         ("1.0.0", "bob"), ("1.1.0", "frank")]
+
+
+def test_durations_in_days_print_as_the_exact_decimal_rounding() -> None:
+    """``duration_days``: one integer division, the same text as ``round_ratio`` half up."""
+    import random
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from govgate.decimals import round_ratio
+    from govgate.promote.result import _days
+
+    day = 86_400_000_000
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rng = random.Random(5)
+    cases = [0, 1, -1, day // 200, day // 200 - 1, day // 200 + 1, day // 100, 3 * day // 200,
+             day, -day // 200, -(day // 200) - 1, 123 * day + day // 200, 10**15 + 7]
+    cases += [rng.randrange(-400 * day, 400 * day) for _ in range(500)]
+    for micros in cases:
+        end = start + timedelta(microseconds=micros)
+        want = str(round_ratio(Decimal(micros), Decimal(day), 2, half_up=True))
+        assert _days(start, end) == want, micros

@@ -244,3 +244,30 @@ def test_no_trigger_vetoes_the_built_in(tmp_path: Path, pm: pluggy.PluginManager
     pm.hook.govgate_evaluate(evaluation=evaluation)
     result = plugin.get_promote_result(evaluation)
     assert result is not None and result.promotes == ()
+
+
+def test_the_rules_are_called_directly_only_when_the_built_ins_are_the_only_ones(
+        pm: pluggy.PluginManager) -> None:
+    assert plugin._only_builtin(pm.hook.govgate_promote_trigger)
+    assert plugin._only_builtin(pm.hook.govgate_escalation_rung2)
+
+    class Other:
+        @hookimpl
+        def govgate_promote_trigger(self) -> Trigger | None:
+            return None
+
+    pm.register(Other())
+    assert not plugin._only_builtin(pm.hook.govgate_promote_trigger)
+    assert plugin._only_builtin(pm.hook.govgate_escalation_rung2)
+    pm.unregister(name="promote")  # no implementation at all: nothing fires, as through pluggy
+    assert not plugin._only_builtin(pm.hook.govgate_escalation_rung2)
+
+
+def test_without_the_built_in_rules_nothing_is_promoted(tmp_path: Path, pm: pluggy.PluginManager,
+                                                        history: list[Refresh]) -> None:
+    config = _project(tmp_path)
+    inputs = _load(config, pm)
+    pm.unregister(name="promote")  # a what-if replay still calls get_promote_result
+    evaluation = Evaluation(as_of=day(7), config=config, hook=pm.hook, inputs=inputs)
+    result = plugin.get_promote_result(evaluation)
+    assert result is not None and result.promotes == () and result.pages == ()
