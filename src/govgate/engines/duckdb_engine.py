@@ -123,9 +123,10 @@ WITH e AS (
 # printable ASCII (for a CSV also those with a double quote), which Python checks.
 _GROUPS = _PER_ROW + """
 , grouped AS (
-  SELECT s, w, key, day, rscale, COUNT(*) AS n, SUM(centi) AS lat,
-         COUNT(*) FILTER (WHERE centi > sla_c) AS breaches, SUM(ratio_whole) AS whole,
-         SUM(ratio_12) AS first12, SUM(ratio_rest) AS rest,
+  SELECT s, w, key, day, rscale, COUNT(*) AS n, CAST(SUM(centi) AS BIGINT) AS lat,
+         COUNT(*) FILTER (WHERE centi > sla_c) AS breaches,
+         CAST(SUM(ratio_whole) AS BIGINT) AS whole, SUM(ratio_12) AS first12,
+         SUM(ratio_rest) AS rest,
          COUNT(*) FILTER (WHERE NOT ok) AS bad, list(id) FILTER (WHERE NOT plain_id) AS odd
   FROM rows GROUP BY s, w, key, day, rscale
 ), ids AS (
