@@ -142,23 +142,22 @@ SELECT COALESCE(SUM(n), 0), COALESCE(SUM(bad), 0), COALESCE(MAX(duplicates), 0),
 FROM groups
 """
 
-# A cell's sums over its groups, each in a BIGINT (a HUGEINT costs far more to fetch): the
-# rows per ratio scale, and the ratios' sum at 24 digits as its whole part and two 18-digit
-# halves of its fraction (a group's rest has rscale - 12 digits).
+# A cell's sums over its groups, each fetched as a BIGINT (a HUGEINT costs far more to fetch,
+# and to divide): the rows per ratio scale, and the ratios' sum at 24 digits as its whole part
+# and its fraction (a group's rest has rscale - 12 digits) in two parts of 62 bits.
 _CELLS = """
-SELECT s, key, CAST(SUM(n) AS BIGINT), CAST(COALESCE(SUM(lat), 0) AS BIGINT),
-       CAST(SUM(breaches) AS BIGINT),
-       CAST(COALESCE(SUM(n) FILTER (WHERE rscale = 16), 0) AS BIGINT),
-       CAST(COALESCE(SUM(n) FILTER (WHERE rscale = 20), 0) AS BIGINT),
-       CAST(COALESCE(SUM(n) FILTER (WHERE rscale = 24), 0) AS BIGINT),
-       CAST(COALESCE(SUM(whole), 0) AS BIGINT),
-       CAST(COALESCE(SUM(fraction), 0) // 1000000000000000000 AS BIGINT),
-       CAST(COALESCE(SUM(fraction), 0) % 1000000000000000000 AS BIGINT)
-FROM (SELECT *, first12 * 1000000000000
-                + rest * CASE rscale WHEN 12 THEN 1000000000000 WHEN 16 THEN 100000000
-                                     WHEN 20 THEN 10000 WHEN 24 THEN 1 END AS fraction
-      FROM groups)
-GROUP BY s, key
+SELECT s, key, CAST(n AS BIGINT), CAST(COALESCE(lat, 0) AS BIGINT), CAST(breaches AS BIGINT),
+       CAST(n16 AS BIGINT), CAST(n20 AS BIGINT), CAST(n24 AS BIGINT),
+       CAST(COALESCE(whole, 0) AS BIGINT), CAST(COALESCE(fraction, 0) >> 62 AS BIGINT),
+       CAST(COALESCE(fraction, 0) & 4611686018427387903 AS BIGINT)
+FROM (SELECT s, key, SUM(n) AS n, SUM(lat) AS lat, SUM(breaches) AS breaches,
+             SUM(CASE WHEN rscale = 16 THEN n ELSE 0 END) AS n16,
+             SUM(CASE WHEN rscale = 20 THEN n ELSE 0 END) AS n20,
+             SUM(CASE WHEN rscale = 24 THEN n ELSE 0 END) AS n24, SUM(whole) AS whole,
+             SUM(first12 * 1000000000000
+                 + rest * CASE rscale WHEN 12 THEN 1000000000000 WHEN 16 THEN 100000000
+                                      WHEN 20 THEN 10000 WHEN 24 THEN 1 END) AS fraction
+      FROM groups GROUP BY s, key)
 """
 
 # The request days per signer and cert window (NULL windows are not counted).
@@ -423,7 +422,7 @@ def _collect(con: Any, ref: str, parquet: bool
             _check_id("signer_id", signer, ref, parquet)
             mine = cells[signer] = {}
             window_days[signer] = {}
-        ratio = whole * 10**24 + high * 10**18 + low  # at 24 digits
+        ratio = whole * 10**24 + (high << 62) + low  # at 24 digits
         mine[key] = cell_sums(n, latency, breaches, scale16, scale20, scale24, ratio)
     checked: set[str] = set()
     for signer, window, days in con.execute(_WINDOWS).fetchall():
