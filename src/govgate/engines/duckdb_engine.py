@@ -277,14 +277,14 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
             raise _StepAside
         if bad:
             if parquet:
-                _explain_parquet(con, ref, origin, default_sla, True, values)
+                _explain_parquet(con, ref, origin, default_sla, values)
             raise _StepAside
         if duplicates and not parquet:
             raise _StepAside
         _check_other_ids(odd or (), ref, parquet)
         cells, window_days = _collect(con, ref, parquet)
-        if duplicates:
-            _explain_parquet(con, ref, origin, default_sla, False, values)
+        if duplicates:  # equal hashes: are two ids equal?
+            _duplicate_parquet_id(con, ref)
         late = LateRows.from_rows(con.execute(_LATE % values).fetchall()) if pending else None
         return Reduction(origin, int(total), cells, window_days, late)
     finally:
@@ -386,16 +386,21 @@ def _select(picked: list[str], reader: str, row_number: str = "NULL") -> str:
             + f" FROM {reader}")
 
 
+def _duplicate_parquet_id(con: Any, ref: str) -> None:
+    """Name the (first) id a Parquet file holds twice; return when two ids only had the same
+    hash."""
+    duplicate = con.execute("SELECT id FROM src GROUP BY id HAVING COUNT(*) > 1 "
+                            "ORDER BY id LIMIT 1").fetchone()
+    if duplicate is not None:
+        raise GovgateError(f"duplicate ack_event_id {duplicate[0]!r}", source=ref,
+                           where="column ack_event_id")
+
+
 def _explain_parquet(con: Any, ref: str, origin: datetime, default_sla: Mapping[str, int],
-                     bad: bool, values: Mapping[str, object]) -> None:
+                     values: Mapping[str, object]) -> None:
     """Name the first bad row of a Parquet file (1-based, in file order) and stop."""
     from ..fatigue.validate import RowDiagnosis
 
-    if not bad:
-        duplicate = con.execute("SELECT id FROM src GROUP BY id HAVING COUNT(*) > 1 "
-                                "ORDER BY id LIMIT 1").fetchone()
-        raise GovgateError(f"duplicate ack_event_id {duplicate[0] if duplicate else '?'!r}",
-                           source=ref, where="column ack_event_id")
     numbered = con.execute(_PER_ROW % values + "SELECT min(rn) FROM rows WHERE NOT ok").fetchone()
     number = int(numbered[0]) if numbered and numbered[0] is not None else 0
     row = con.execute("SELECT id, s, route, w, rq, ak, oc, sl FROM src WHERE rn = ?",

@@ -273,6 +273,22 @@ def test_a_bad_parquet_id_is_refused(tmp_path: Path, column: str, value: str,
         duck(tmp_path / "bad.parquet")
 
 
+def test_ids_with_equal_hashes_are_not_duplicates(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    from govgate.engines import duckdb_engine
+
+    # Hashes cut to one bit: every file of more than two rows has ids with equal hashes.
+    monkeypatch.setattr(duckdb_engine, "_GROUPS", duckdb_engine._GROUPS.replace(
+        "COUNT(DISTINCT hash(id))", "COUNT(DISTINCT hash(id) %% 2)"))
+    events = random_events(random.Random(5), 300)
+    csv = write_csv(tmp_path / "e.csv", events)
+    parquet = _parquet(duckdb.connect(), csv, tmp_path / "e.parquet")
+    assert_same_everything(duck(parquet), python(csv), AS_OF)
+    assert_same_everything(duck(csv), python(csv), AS_OF)  # read by the Python scanner
+
+
 def test_a_double_quote_in_a_csv_id_leaves_the_file_to_python(tmp_path: Path) -> None:
     events = random_events(random.Random(8), 300)
     for column in ("ack_event_id", "signer_id", "cert_window_id"):
