@@ -120,7 +120,8 @@ WITH e AS (
 # group is exact; NULL scale: no answer, no ratio), and beside them the duplicate ids, counted by
 # their 64-bit hashes (equal hashes of different ids only send the file to the Python loader,
 # which compares the strings). DuckDB streams the rows to both. ``odd``: the ids outside
-# printable ASCII (for a CSV also those with a double quote), which Python checks.
+# printable ASCII (for a CSV also those with a double quote), which Python checks. When
+# promotions need them, the late rows (below) are a third part of the same pass.
 _GROUPS = _PER_ROW + """
 , grouped AS (
   SELECT s, w, key, day, rscale, COUNT(*) AS n, CAST(SUM(centi) AS BIGINT) AS lat,
@@ -132,14 +133,20 @@ _GROUPS = _PER_ROW + """
 ), ids AS (
   SELECT COUNT(*) - COUNT(DISTINCT hash(id)) AS duplicates FROM rows
 )
-SELECT * FROM grouped, ids
+SELECT FALSE AS is_late, * FROM grouped, ids
+"""
+
+# The rows that can be pending and aged.
+_WITH_LATE = """
+UNION ALL BY NAME
+SELECT TRUE AS is_late, id, s, route, w, rq_o, ak_o, sla_c FROM rows WHERE late
 """
 
 _TOTALS = """
 SELECT COALESCE(SUM(n), 0), COALESCE(SUM(bad), 0), COALESCE(MAX(duplicates), 0),
        flatten(list(odd) FILTER (WHERE odd IS NOT NULL)),
        COUNT(*) FILTER (WHERE rscale NOT IN (12, 16, 20, 24))
-FROM groups
+FROM groups WHERE NOT is_late
 """
 
 # A cell's sums over its groups, each fetched as a BIGINT (a HUGEINT costs far more to fetch,
@@ -157,17 +164,15 @@ FROM (SELECT s, key, SUM(n) AS n, SUM(lat) AS lat, SUM(breaches) AS breaches,
              SUM(first12 * 1000000000000
                  + rest * CASE rscale WHEN 12 THEN 1000000000000 WHEN 16 THEN 100000000
                                       WHEN 20 THEN 10000 WHEN 24 THEN 1 END) AS fraction
-      FROM groups GROUP BY s, key)
+      FROM groups WHERE NOT is_late GROUP BY s, key)
 """
 
 # The request days per signer and cert window (NULL windows are not counted).
 _WINDOWS = """
-SELECT s, w, list(DISTINCT day) FROM groups WHERE w IS NOT NULL GROUP BY s, w
+SELECT s, w, list(DISTINCT day) FROM groups WHERE NOT is_late AND w IS NOT NULL GROUP BY s, w
 """
 
-_LATE = _PER_ROW + """
-SELECT id, s, route, w, rq_o, ak_o, sla_c FROM rows WHERE late ORDER BY id
-"""
+_LATE = "SELECT id, s, route, w, rq_o, ak_o, sla_c FROM groups WHERE is_late ORDER BY id"
 
 
 class _StepAside(Exception):
@@ -266,7 +271,8 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
         con.execute(f"CREATE TEMP VIEW src AS {source}")
         if not parquet:
             lines = _LineCount(path)  # beside DuckDB, in a thread
-        con.execute(f"CREATE TEMP TABLE groups AS {_GROUPS % values}")
+        query = _GROUPS + (_WITH_LATE if pending else "")
+        con.execute(f"CREATE TEMP TABLE groups AS {query % values}")
         total, bad, duplicates, odd, scales = con.execute(_TOTALS).fetchone() or (0,) * 5
         if scales:  # pragma: no cover - the scale arithmetic above has a hole
             raise AssertionError("a latency/SLA ratio came out at another scale than 12, 16, "
@@ -285,7 +291,7 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
         cells, window_days = _collect(con, ref, parquet)
         if duplicates:  # equal hashes: are two ids equal?
             _duplicate_parquet_id(con, ref)
-        late = LateRows.from_rows(con.execute(_LATE % values).fetchall()) if pending else None
+        late = LateRows.from_rows(con.execute(_LATE).fetchall()) if pending else None
         return Reduction(origin, int(total), cells, window_days, late)
     finally:
         con.close()
