@@ -21,7 +21,8 @@ memory):
 Engines, each against the same tool doing the seed's heat-map itself (``x same tool``):
 
 * ``govgate heatmap --engine duckdb`` against ``duckdb`` (DuckDB's own one-query heat-map on
-  the same file, above), when the ``duckdb`` package is installed;
+  the same file, above), when the ``duckdb`` package is installed; in wall time, and at the end
+  in CPU time too (less disturbed by a shared machine's load);
 * ``govgate heatmap``, PostgreSQL push-down (``fatigue.events: postgresql://...``) against
   PostgreSQL refreshing the seed's materialized view, both on one table loaded once (as
   ``sql/schema.sql`` creates it: primary key, index on ``request_dt_utc``). The view reads the
@@ -193,6 +194,12 @@ def server_cpu(data_dir: Path) -> float:
     return total / tick
 
 
+#: The least CPU time per tool of the last call of :func:`best_interleaved` only.
+CALL_CPU: dict[str, float] = {}
+#: An engine's least CPU time over its tool's own heat-map's, per size.
+CPU_RATIOS: dict[str, float] = {}
+
+
 def best(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
     results = [measure(argv, env) for _ in range(runs)]
     return min(w for w, _ in results), max(m for _, m in results)
@@ -208,6 +215,7 @@ def best_interleaved(
     :param server: A PostgreSQL data folder: also note each tool's least server CPU time.
     """
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in tools}
+    CALL_CPU.clear()
     for _ in range(runs):
         for name, (argv, env) in tools.items():
             before = server_cpu(server) if server else 0.0
@@ -216,6 +224,7 @@ def best_interleaved(
                 used = server_cpu(server) - before
                 SERVER_CPU[name] = min(SERVER_CPU.get(name, float("inf")), used)
             CPU[name] = min(CPU.get(name, float("inf")), LAST_CPU[0])
+            CALL_CPU[name] = min(CALL_CPU.get(name, float("inf")), LAST_CPU[0])
     return {
         name: (min(w for w, _ in got), max(m for _, m in got)) for name, got in results.items()
     }
@@ -272,7 +281,7 @@ FROM signer_ack_event WHERE request_dt_utc >= TIMESTAMPTZ '2026-11-20 00:00:00+0
 
 
 def duckdb_engine_rows(
-    path: Path, runs: int, env: dict[str, str]
+    path: Path, runs: int, env: dict[str, str], size: int
 ) -> list[tuple[str, float, float]]:
     """``govgate heatmap --engine duckdb`` and DuckDB's own heat-map, taking turns."""
     measured = best_interleaved(
@@ -283,6 +292,8 @@ def duckdb_engine_rows(
         runs,
     )
     base = measured["duckdb (own heat-map)"][0]
+    CPU_RATIOS[f"govgate --engine duckdb, {size:,} events"] = (
+        CALL_CPU["govgate --engine duckdb"] / CALL_CPU["duckdb (own heat-map)"])
     return [(name, wall, wall / base) for name, (wall, _) in measured.items()]
 
 
@@ -374,7 +385,7 @@ def main() -> int:
     for size in args.sizes:
         path = ensure_data(size, "ordered")
         if have_duckdb:
-            print_engine_rows(size, duckdb_engine_rows(path, args.runs, env))
+            print_engine_rows(size, duckdb_engine_rows(path, args.runs, env, size))
         if not args.skip_postgres:
             pg_rows = postgres_engine_rows(path, args.runs, env)
             if pg_rows is None:
@@ -418,6 +429,8 @@ def main() -> int:
     print("cpu s (least, user + system of the client processes; a server's is not seen):")
     for name, cpu in CPU.items():
         print(f"  {cpu:8.2f}  {name}")
+    for name, ratio in CPU_RATIOS.items():
+        print(f"  {ratio:8.2f}  x same tool in CPU time: {name}")
     return 0
 
 

@@ -26,7 +26,7 @@ has no such fallback: its first bad row is explained (or refused) by its row num
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +49,7 @@ _TIMESTAMP = (r"^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})
               r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)$")
 _SLA = r"^\d{1,3}(\.\d{1,2})?$"
 _PRINTABLE_ASCII = r"^[ -~]+$"
+_PLAIN_CSV_ID = r"^[ !#-~]+$"  # printable ASCII but the double quote
 
 # The rows as text (``src``: id, s, route, w, rq, ak, oc, sl) -> exact integers per row.
 _PER_ROW = """
@@ -65,7 +66,7 @@ WITH e AS (
 ), f AS (
   SELECT *, rq_us + %(shift)d AS r, ak_us + %(shift)d AS a,
          COALESCE(rq_us BETWEEN %(lo)d AND %(hi)d
-           AND id IS NOT NULL %(csv_only)s
+           AND id IS NOT NULL
            AND s IS NOT NULL AND s <> ''
            AND (w IS NULL OR w <> '')
            AND route IN (%(routes)s)
@@ -114,24 +115,64 @@ WITH e AS (
 )
 """
 
-# Grouped by the ratio's scale too: a group's rows were all rounded at the same scale, so one
-# sum of the rounded ratios per group is exact (NULL scale: no answer, no ratio).
-_CELLS = _PER_ROW + """
-SELECT s, w, key, rscale, COUNT(*), COALESCE(SUM(centi), 0),
-       COUNT(*) FILTER (WHERE centi > sla_c), COALESCE(SUM(ratio_whole), 0),
-       COALESCE(SUM(ratio_12), 0), COALESCE(SUM(ratio_rest), 0),
-       COUNT(*) FILTER (WHERE NOT ok),
-       string_agg(id, chr(10)) FILTER (WHERE NOT plain_id)
-FROM rows GROUP BY s, w, key, rscale
+# One pass over the file: the rows grouped by signer, cert window, cell key and the ratio's
+# scale (a group's rows were all rounded at the same scale, so one sum of the rounded ratios per
+# group is exact; NULL scale: no answer, no ratio), and beside them the duplicate ids, counted by
+# their 64-bit hashes (equal hashes of different ids only send the file to the Python loader,
+# which compares the strings). DuckDB streams the rows to both. ``odd``: the ids outside
+# printable ASCII (for a CSV also those with a double quote), which Python checks. When
+# promotions need them, the late rows (below) are a third part of the same pass.
+_GROUPS = _PER_ROW + """
+, grouped AS (
+  SELECT s, w, key, day, rscale, COUNT(*) AS n, CAST(SUM(centi) AS BIGINT) AS lat,
+         COUNT(*) FILTER (WHERE centi > sla_c) AS breaches,
+         CAST(SUM(ratio_whole) AS BIGINT) AS whole, SUM(ratio_12) AS first12,
+         SUM(ratio_rest) AS rest,
+         COUNT(*) FILTER (WHERE NOT ok) AS bad, list(id) FILTER (WHERE NOT plain_id) AS odd
+  FROM rows GROUP BY s, w, key, day, rscale
+), ids AS (
+  SELECT COUNT(*) - COUNT(DISTINCT hash(id)) AS duplicates FROM rows
+)
+SELECT FALSE AS is_late, * FROM grouped, ids
 """
 
-# Duplicate ids, by their 64-bit hashes: equal hashes of different ids only send the file to
-# the Python loader, which compares the strings.
-_DUPLICATES = "SELECT COUNT(*) - COUNT(DISTINCT hash(id)) FROM src"
-
-_LATE = _PER_ROW + """
-SELECT id, s, route, w, rq_o, ak_o, sla_c FROM rows WHERE late ORDER BY id
+# The rows that can be pending and aged.
+_WITH_LATE = """
+UNION ALL BY NAME
+SELECT TRUE AS is_late, id, s, route, w, rq_o, ak_o, sla_c FROM rows WHERE late
 """
+
+_TOTALS = """
+SELECT COALESCE(SUM(n), 0), COALESCE(SUM(bad), 0), COALESCE(MAX(duplicates), 0),
+       flatten(list(odd) FILTER (WHERE odd IS NOT NULL)),
+       COUNT(*) FILTER (WHERE rscale NOT IN (12, 16, 20, 24))
+FROM groups WHERE NOT is_late
+"""
+
+# A cell's sums over its groups, each fetched as a BIGINT (a HUGEINT costs far more to fetch,
+# and to divide): the rows per ratio scale, and the ratios' sum at 24 digits as its whole part
+# and its fraction (a group's rest has rscale - 12 digits) in two parts of 62 bits.
+_CELLS = """
+SELECT s, key, CAST(n AS BIGINT), CAST(COALESCE(lat, 0) AS BIGINT), CAST(breaches AS BIGINT),
+       CAST(n16 AS BIGINT), CAST(n20 AS BIGINT), CAST(n24 AS BIGINT),
+       CAST(COALESCE(whole, 0) AS BIGINT), CAST(COALESCE(fraction, 0) >> 62 AS BIGINT),
+       CAST(COALESCE(fraction, 0) & 4611686018427387903 AS BIGINT)
+FROM (SELECT s, key, SUM(n) AS n, SUM(lat) AS lat, SUM(breaches) AS breaches,
+             SUM(CASE WHEN rscale = 16 THEN n ELSE 0 END) AS n16,
+             SUM(CASE WHEN rscale = 20 THEN n ELSE 0 END) AS n20,
+             SUM(CASE WHEN rscale = 24 THEN n ELSE 0 END) AS n24, SUM(whole) AS whole,
+             SUM(first12 * 1000000000000
+                 + rest * CASE rscale WHEN 12 THEN 1000000000000 WHEN 16 THEN 100000000
+                                      WHEN 20 THEN 10000 WHEN 24 THEN 1 END) AS fraction
+      FROM groups WHERE NOT is_late GROUP BY s, key)
+"""
+
+# The request days per signer and cert window (NULL windows are not counted).
+_WINDOWS = """
+SELECT s, w, list(DISTINCT day) FROM groups WHERE NOT is_late AND w IS NOT NULL GROUP BY s, w
+"""
+
+_LATE = "SELECT id, s, route, w, rq_o, ak_o, sla_c FROM groups WHERE is_late ORDER BY id"
 
 
 class _StepAside(Exception):
@@ -202,6 +243,7 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
     from ..fatigue.validate import FIRST_INSTANT, LAST_INSTANT, parse_timestamp
 
     con = duckdb.connect(":memory:")
+    lines: _LineCount | None = None
     try:
         con.execute("SET TimeZone = 'UTC'")
         source, first_request = (_parquet_source(con, path, ref) if parquet
@@ -217,8 +259,9 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
         values = {
             "defaults": " ".join(f"WHEN {_quote(r)} THEN {default_sla[r]}" for r in routes),
             "routes": ", ".join(_quote(r) for r in routes),
-            "sla": _SLA, "ts": _TIMESTAMP, "ascii": _PRINTABLE_ASCII,
-            "csv_only": "" if parquet else """AND NOT contains(id, '"')""",
+            "sla": _SLA, "ts": _TIMESTAMP,
+            # In a CSV, an id with a double quote is left to the Python loader's CSV reader.
+            "ascii": _PRINTABLE_ASCII if parquet else _PLAIN_CSV_ID,
             "shift": _SHIFT_US,
             # Two days inside the loader's limits: a row near them is left to Python.
             "lo": (FIRST_INSTANT + _MARGIN - _EPOCH) // timedelta(microseconds=1),
@@ -226,23 +269,34 @@ def reduce_with_duckdb(path: Path, ref: str, default_sla: Mapping[str, int],
             "off": origin_us % _DAY_US, "oday": origin_us // _DAY_US, "origin": origin_us,
         }  # fmt: skip
         con.execute(f"CREATE TEMP VIEW src AS {source}")
-        cells: dict[str, dict[int, int]] = {}
-        window_days: dict[str, dict[str, set[int]]] = {}
-        total, bad = _collect(con.execute(_CELLS % values).fetchall(), cells, window_days, ref,
-                              parquet)
-        duplicates = 0 if bad else (con.execute(_DUPLICATES).fetchone() or (0,))[0]
-        if not parquet and _line_count(path) != total + 1:
+        if not parquet:
+            lines = _LineCount(path)  # beside DuckDB, in a thread
+        query = _GROUPS + (_WITH_LATE if pending else "")
+        con.execute(f"CREATE TEMP TABLE groups AS {query % values}")
+        total, bad, duplicates, odd, scales = con.execute(_TOTALS).fetchone() or (0,) * 5
+        if scales:  # pragma: no cover - the scale arithmetic above has a hole
+            raise AssertionError("a latency/SLA ratio came out at another scale than 12, 16, "
+                                 "20 or 24")
+        if lines is not None and lines.result() != total + 1:
             # A blank line (DuckDB skips it, the Python loader refuses it) or a value over
             # several lines (never valid here): the Python loader names the line.
             raise _StepAside
-        if bad or duplicates:
+        if bad:
             if parquet:
-                _explain_parquet(con, ref, origin, default_sla, bool(bad), values)
+                _explain_parquet(con, ref, origin, default_sla, values)
             raise _StepAside
-        late = LateRows.from_rows(con.execute(_LATE % values).fetchall()) if pending else None
-        return Reduction(origin, total, dict(cells), window_days, late)
+        if duplicates and not parquet:
+            raise _StepAside
+        _check_other_ids(odd or (), ref, parquet)
+        cells, window_days = _collect(con, ref, parquet)
+        if duplicates:  # equal hashes: are two ids equal?
+            _duplicate_parquet_id(con, ref)
+        late = LateRows.from_rows(con.execute(_LATE).fetchall()) if pending else None
+        return Reduction(origin, int(total), cells, window_days, late)
     finally:
         con.close()
+        if lines is not None:
+            lines.join()
 
 
 def _quote(text: str) -> str:
@@ -268,6 +322,35 @@ def _csv_source(path: Path, ref: str, limit: int | None = None) -> tuple[str, st
               f"escape = '\"', columns = {{{columns}}}, auto_detect = false, "
               "allow_quoted_nulls = false, strict_mode = true, null_padding = false)")
     return _select(picked, reader), first_request
+
+
+class _LineCount:
+    """:func:`_line_count` of a file in a thread of its own, while DuckDB reads the file (its
+    query releases the GIL)."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+
+        self._count: int | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self._count = _line_count(path)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> int:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._count is not None
+        return self._count
 
 
 def _line_count(path: Path) -> int:
@@ -309,16 +392,21 @@ def _select(picked: list[str], reader: str, row_number: str = "NULL") -> str:
             + f" FROM {reader}")
 
 
+def _duplicate_parquet_id(con: Any, ref: str) -> None:
+    """Name the (first) id a Parquet file holds twice; return when two ids only had the same
+    hash."""
+    duplicate = con.execute("SELECT id FROM src GROUP BY id HAVING COUNT(*) > 1 "
+                            "ORDER BY id LIMIT 1").fetchone()
+    if duplicate is not None:
+        raise GovgateError(f"duplicate ack_event_id {duplicate[0]!r}", source=ref,
+                           where="column ack_event_id")
+
+
 def _explain_parquet(con: Any, ref: str, origin: datetime, default_sla: Mapping[str, int],
-                     bad: bool, values: Mapping[str, object]) -> None:
+                     values: Mapping[str, object]) -> None:
     """Name the first bad row of a Parquet file (1-based, in file order) and stop."""
     from ..fatigue.validate import RowDiagnosis
 
-    if not bad:
-        duplicate = con.execute("SELECT id FROM src GROUP BY id HAVING COUNT(*) > 1 "
-                                "ORDER BY id LIMIT 1").fetchone()
-        raise GovgateError(f"duplicate ack_event_id {duplicate[0] if duplicate else '?'!r}",
-                           source=ref, where="column ack_event_id")
     numbered = con.execute(_PER_ROW % values + "SELECT min(rn) FROM rows WHERE NOT ok").fetchone()
     number = int(numbered[0]) if numbered and numbered[0] is not None else 0
     row = con.execute("SELECT id, s, route, w, rq, ak, oc, sl FROM src WHERE rn = ?",
@@ -330,59 +418,37 @@ def _explain_parquet(con: Any, ref: str, origin: datetime, default_sla: Mapping[
                        source=ref, where=f"row {number}")
 
 
-def _collect(rows: list[tuple[Any, ...]], cells: dict[str, Any],
-             window_days: dict[str, dict[str, set[int]]], ref: str,
-             parquet: bool) -> tuple[int, int]:
-    """Fold the cells query's rows into cells and request days per cert window.
-
-    :returns: ``(rows read, bad rows)``.
-    """
-    from collections import defaultdict
-
-    from ..fatigue.cells import DAY_SPAN, PENDING_FLAG, SUM_SCALE16, SUM_SCALE20, SUM_SCALE24
+def _collect(con: Any, ref: str, parquet: bool
+             ) -> tuple[dict[str, Mapping[int, int]], dict[str, dict[str, set[int]]]]:
+    """The cells and the request days per cert window, from the groups (signer and cert
+    window ids checked as the Python loader does)."""
     from ..fatigue.reduction import cell_sums
 
-    half_flag = PENDING_FLAG // 2
-    total = bad = 0
-    checked: set[str] = set()
-    shift = {None: 0, 12: 12, 16: 8, 20: 4, 24: 0}  # from the group's scale to 24 digits
-    fields = {16: SUM_SCALE16, 20: SUM_SCALE20, 24: SUM_SCALE24}
-    for (signer, window, key, rscale, n, latency, breaches, whole, first12, rest, bad_n,
-         other_ids) in rows:
-        total += n
-        bad += bad_n
-        if bad:
-            continue
-        if other_ids is not None:
-            _check_other_ids(other_ids, ref, parquet)
-        if signer not in checked or (window is not None and window not in checked):
-            _check_ids(signer, window, ref, parquet)
-            checked.update((signer, window or signer))
-        if rscale not in shift:  # pragma: no cover - the scale arithmetic above has a hole
-            raise AssertionError(f"a latency/SLA ratio came out at scale {rscale}")
+    cells: dict[str, dict[int, int]] = {}
+    window_days: dict[str, dict[str, set[int]]] = {}
+    for (signer, key, n, latency, breaches, scale16, scale20, scale24, whole, high,
+         low) in con.execute(_CELLS).fetchall():
         mine = cells.get(signer)
         if mine is None:
-            mine = cells[signer] = defaultdict(int)
+            _check_id("signer_id", signer, ref, parquet)
+            mine = cells[signer] = {}
             window_days[signer] = {}
-        if rscale is None:
-            ratio = 0
-        else:  # the rounded ratios' sum at rscale digits, then at 24
-            ratio = (int(whole) * 10**rscale + int(first12) * 10 ** (rscale - 12)
-                     + int(rest)) * 10 ** shift[rscale]
-        sums = cell_sums(n, int(latency), breaches, ratio_sum24=ratio)
-        if rscale in fields:
-            sums += n << fields[rscale]
-        mine[key] += sums
-        if window is not None:
-            day = (key - PENDING_FLAG if key >= half_flag else key) // DAY_SPAN
-            window_days[signer].setdefault(window, set()).add(day)
-    return total, bad
+        ratio = whole * 10**24 + (high << 62) + low  # at 24 digits
+        mine[key] = cell_sums(n, latency, breaches, scale16, scale20, scale24, ratio)
+    checked: set[str] = set()
+    for signer, window, days in con.execute(_WINDOWS).fetchall():
+        if window not in checked:
+            _check_id("cert_window_id", window, ref, parquet)
+            checked.add(window)
+        window_days[signer][window] = set(days)
+    return dict(cells), window_days
 
 
-def _check_other_ids(joined: str, ref: str, parquet: bool) -> None:
-    """ids outside printable ASCII (joined by newlines), checked as the Python loader does."""
-    for aid in joined.split("\n"):
-        if aid and aid.isprintable():
+def _check_other_ids(ids: Iterable[str], ref: str, parquet: bool) -> None:
+    """ids outside printable ASCII (or, in a CSV, with a double quote), checked as the Python
+    loader does."""
+    for aid in ids:
+        if aid and aid.isprintable() and (parquet or '"' not in aid):
             continue
         if not parquet:
             raise _StepAside
@@ -390,14 +456,12 @@ def _check_other_ids(joined: str, ref: str, parquet: bool) -> None:
                            where="column ack_event_id")
 
 
-def _check_ids(signer: str, window: str | None, ref: str, parquet: bool) -> None:
+def _check_id(column: str, value: str, ref: str, parquet: bool) -> None:
     """Signer and cert window ids must be printable; in a CSV, a double quote in one leaves
     the file to the Python loader's CSV reader."""
-    for column, value in (("signer_id", signer), ("cert_window_id", window)):
-        if value is None or (value.isprintable() and (parquet or '"' not in value)):
-            continue
-        if not parquet:
-            raise _StepAside
-        raise GovgateError(f"{column} {value!r} contains a control character: identifiers "
-                           "must be printable text", source=ref, where=f"column {column}")
-
+    if value.isprintable() and (parquet or '"' not in value):
+        return
+    if not parquet:
+        raise _StepAside
+    raise GovgateError(f"{column} {value!r} contains a control character: identifiers "
+                       "must be printable text", source=ref, where=f"column {column}")
