@@ -40,10 +40,16 @@ def load_inputs(config: Config, pm: pluggy.PluginManager, as_of: datetime) -> In
 
 
 def evaluate(config: Config, pm: pluggy.PluginManager, as_of: datetime,
-             inputs: Inputs | None = None) -> tuple[GateResult, Evaluation]:
-    """Evaluate every rule at ``as_of`` and decide the gate."""
+             inputs: Inputs | None = None, *,
+             diff_artifacts: bool = True) -> tuple[GateResult, Evaluation]:
+    """Evaluate every rule at ``as_of`` and decide the gate.
+
+    :param diff_artifacts: Render the reconciliation's diff artifacts (see
+        :attr:`Evaluation.diff_artifacts`); the verdict is the same without them.
+    """
     inputs = inputs or load_inputs(config, pm, as_of)
-    evaluation = Evaluation(as_of=as_of, config=config, hook=pm.hook, inputs=inputs)
+    evaluation = Evaluation(as_of=as_of, config=config, hook=pm.hook, inputs=inputs,
+                            diff_artifacts=diff_artifacts)
     findings: list[Finding] = []
     for batch in pm.hook.govgate_evaluate(evaluation=evaluation):
         findings.extend(batch or ())

@@ -56,6 +56,10 @@ class Evaluation:
     #: Values computed once per evaluation and shared between plugins (e.g. the heat-map
     #: history, which both the fatigue and the promote plugins need).
     cache: dict[str, Any] = field(default_factory=dict)
+    #: Whether the reconciliation renders each window's diff artifacts (JSON and CSV, named by
+    #: their content). ``check`` and ``readback`` name them in their outputs; ``promote`` and
+    #: ``review`` name none, and rendering every window's diff was a fifth of their work.
+    diff_artifacts: bool = True
 
     def add_artifact(self, name: str, data: bytes) -> str:
         existing = self.artifacts.get(name)

@@ -60,6 +60,7 @@ def _encode(value: Any, newline: str, sort_keys: bool) -> str:
             raise _Fallback
         # Text values (most of them) encoded here, without a call per value.
         parts = [encode_basestring(key) + ": " + (encode_basestring(item) if type(item) is str
+                                                  else "null" if item is None
                                                   else _encode(item, inner, sort_keys))
                  for key, item in items]
         return "{" + inner + ("," + inner).join(parts) + newline + "}"

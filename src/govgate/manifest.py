@@ -170,12 +170,15 @@ def _digest(rel: str, role: str, file: str, st: os.stat_result | None) -> dict[s
             size = (st if st is not None else os.stat(file)).st_size
             return {"path": rel, "role": role, "size": size, "sha256": known}
         with open(file, "rb") as handle:
-            data = handle.read()
+            # Streamed through a fixed buffer: an event export of many megabytes is not held
+            # (and paged in) whole just to be digested.
+            digest = hashlib.file_digest(handle, "sha256")
+            size = handle.tell()
     except OSError as exc:
         from .errors import GovgateError
 
         raise GovgateError(f"cannot read: {exc.strerror or exc}", source=rel) from None
-    return {"path": rel, "role": role, "size": len(data), "sha256": sha256_hex(data)}
+    return {"path": rel, "role": role, "size": size, "sha256": digest.hexdigest()}
 
 
 def command_args(name: str, options: Mapping[str, Any]) -> list[str]:

@@ -95,7 +95,9 @@ def govgate_evaluate(evaluation: Evaluation) -> Sequence[Finding] | None:
     run = _Run(evaluation, recon)
     as_of = evaluation.as_of
     findings: list[Finding] = []
-    names = _write_artifacts(evaluation, recon, run.outcomes)
+    # Every outcome is computed either way (a bad number is bad input whatever is written).
+    names = (_write_artifacts(evaluation, recon, run.outcomes) if evaluation.diff_artifacts
+             else {})
     findings += _integrity(recon, run)
     windows = run.windows(as_of)
     decision = run.state(as_of)

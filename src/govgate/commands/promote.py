@@ -42,7 +42,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     deliver_now = not args.effective and not args.no_deliver
     if deliver_now:
         check_delivery(config, session.pm)  # before anything is evaluated or written
-    result, evaluation = evaluate(config, session.pm, session.as_of)
+    # This command writes the promote records and prints the signers: no diff artifact.
+    result, evaluation = evaluate(config, session.pm, session.as_of, diff_artifacts=False)
     promotes = get_promote_result(evaluation)
     if promotes is None:
         raise GovgateError("no backup_owner_policy and signer_ack_event export configured "

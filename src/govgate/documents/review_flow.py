@@ -59,7 +59,8 @@ def run_review(config: Config, pm: pluggy.PluginManager, period: Period, as_of: 
     # Every what-if puts its policy in force from the month's first day: the history notes its
     # state there, and each replay reclassifies from that day on only.
     inputs.put(CHECKPOINTS, (period.start,))
-    snap = evaluate_at(config, pm, close, inputs)
+    # A review names no reconciliation diff artifact (the readback does).
+    snap = evaluate_at(config, pm, close, inputs, diff_artifacts=False)
     data = build_review(period, snap, snap.evaluation.inputs.get(TREND_BOARD) or ())
     outcomes = [outcome_of("in force", snap, period)]
     replays: dict[str, Outcome] = {}

@@ -49,11 +49,12 @@ class Snapshot:
 
 
 def evaluate_at(config: Config, pm: pluggy.PluginManager, at: datetime,
-                inputs: Inputs | None = None) -> Snapshot:
-    """Evaluate every rule at ``at`` (loading the inputs unless given)."""
+                inputs: Inputs | None = None, *, diff_artifacts: bool = True) -> Snapshot:
+    """Evaluate every rule at ``at`` (loading the inputs unless given; ``diff_artifacts`` as
+    :func:`govgate.evaluate.evaluate`)."""
     from ..evaluate import evaluate
 
-    result, evaluation = evaluate(config, pm, at, inputs)
+    result, evaluation = evaluate(config, pm, at, inputs, diff_artifacts=diff_artifacts)
     return Snapshot(at, result, evaluation)
 
 
