@@ -239,3 +239,25 @@ def test_manifest_walk_lists_what_rglob_lists(tmp_path: Path) -> None:
         assert sorted(rel for rel, _full, _st in walked) == expected
         for rel, full, info in walked:
             assert Path(full) == project / rel and info.st_size == (project / rel).stat().st_size
+
+
+def test_a_source_plugin_still_reads_plain_paths(tmp_path: Path) -> None:
+    """Plain paths skip the hook only while the built-in sources alone are registered: a
+    plugin's own source (a vault, a cache) is asked first as before."""
+    from govgate.config import Config
+    from govgate.hookspecs import hookimpl
+    from govgate.loaders.io import read_ref
+    from govgate.plugins import get_plugin_manager
+
+    (tmp_path / "a.json").write_text("{}")
+    config = Config(path=None, base=tmp_path, data={})
+    pm = get_plugin_manager(load_entrypoints=False)
+    assert read_ref(config, pm.hook, "a.json") == b"{}"
+
+    class Vault:
+        @hookimpl(tryfirst=True)
+        def govgate_read_source(self, ref: str) -> bytes | None:
+            return b'{"from": "vault"}' if ref == "a.json" else None
+
+    pm.register(Vault())
+    assert read_ref(config, pm.hook, "a.json") == b'{"from": "vault"}'
