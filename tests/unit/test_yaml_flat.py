@@ -96,7 +96,10 @@ def test_what_the_shortcut_leaves_to_the_ordinary_path(text: str) -> None:
 
 
 def test_every_yaml_file_of_the_repository() -> None:
-    files = [p for p in REPO.rglob("*.y*ml") if ".venv" not in p.parts and ".git" not in p.parts]
+    # The repository's own files: not a virtual environment or generated benchmark data.
+    files = [p for p in REPO.rglob("*.y*ml")
+             if not {".venv", ".git"} & set(p.parts)
+             and "benchmarks/data" not in p.relative_to(REPO).as_posix()]
     assert files
     for path in files:
         try:
