@@ -22,9 +22,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-import yaml
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from tests.support.projects import relocated_config  # noqa: E402
 
 COMMANDS: dict[str, list[str]] = {
     "heatmap": ["heatmap", "--format", "json"],
@@ -38,33 +39,10 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def _config(project: Path, dest: Path) -> Path:
-    """The project's configuration with absolute input paths and outputs under ``dest``."""
-    data: dict[str, Any] = yaml.safe_load((project / "govgate.yaml").read_text())
-
-    def absolute(section: dict[str, Any]) -> None:
-        for key, value in section.items():
-            if isinstance(value, dict):
-                absolute(value)
-            elif isinstance(value, str) and (project / value).exists():
-                section[key] = str((project / value).resolve())
-
-    absolute(data)
-    data.setdefault("sources", {})["allow_outside"] = True
-    data["output"] = str(dest / "out")
-    data["ledger"] = str(dest / "ledger.jsonl")
-    if isinstance(data.get("paging"), dict):
-        data["paging"]["outbox"] = str(dest / "outbox.jsonl")
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / "govgate.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
 def _run(src: Path, project: Path, as_of: str, command: str, dest: Path) -> None:
     if dest.exists():
         shutil.rmtree(dest)
-    config = _config(project, dest)
+    config = relocated_config(project, dest)
     extra: list[str] = []
     candidates = project / "candidates"
     if command == "review-sim" and candidates.is_dir():

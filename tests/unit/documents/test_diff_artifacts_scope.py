@@ -8,36 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from tests.support.projects import relocated_config
 
 import govgate.evaluate
 from govgate.evaluation import Evaluation
 
 REPO = Path(__file__).resolve().parents[3]
 AS_OF = "2026-11-20T00:00:00Z"
-
-
-def _project(dest: Path) -> Path:
-    """The shipped demo's configuration with absolute inputs and outputs under ``dest``."""
-    data: dict[str, Any] = yaml.safe_load((REPO / "govgate.yaml").read_text("utf-8"))
-
-    def absolute(section: dict[str, Any]) -> None:
-        for key, value in section.items():
-            if isinstance(value, dict):
-                absolute(value)
-            elif isinstance(value, str) and (REPO / value).exists():
-                section[key] = str((REPO / value).resolve())
-
-    absolute(data)
-    data.setdefault("sources", {})["allow_outside"] = True
-    data["output"] = str(dest / "out")
-    data["ledger"] = str(dest / "ledger.jsonl")
-    if isinstance(data.get("paging"), dict):
-        data["paging"]["outbox"] = str(dest / "outbox.jsonl")
-    dest.mkdir(parents=True)
-    path = dest / "govgate.yaml"
-    path.write_text(yaml.safe_dump(data), "utf-8")
-    return path
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -51,7 +28,7 @@ def _run(tmp_path: Path, run_cli: Any, args: list[str]) -> tuple[int, str, str, 
     import shutil
 
     folder = tmp_path / "run"
-    got = run_cli(["-c", _project(folder), "--as-of", AS_OF, *args], tmp_path)
+    got = run_cli(["-c", relocated_config(REPO, folder), "--as-of", AS_OF, *args], tmp_path)
     files = _files(folder)
     shutil.rmtree(folder)
     return got.code, got.out, got.err, files
@@ -99,5 +76,5 @@ def test_check_and_readback_render_them(tmp_path: Path, run_cli: Any,
     for name, args in (("c", ["check", "--no-deliver"]),
                        ("r", ["readback", "--quarter", "2026-Q3"])):
         seen.clear()
-        run_cli(["-c", _project(tmp_path / name), "--as-of", AS_OF, *args], tmp_path)
+        run_cli(["-c", relocated_config(REPO, tmp_path / name), "--as-of", AS_OF, *args], tmp_path)
         assert seen and all(e.diff_artifacts and e.artifacts for e in seen), args
