@@ -21,9 +21,7 @@ named exactly as in any export.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -269,7 +267,7 @@ def reduce_table(ref: str, settings: Mapping[str, Any], default_sla: Mapping[str
     :raises SourceError: When the database cannot be read (as the ``postgresql`` source).
     """
     from ..errors import SourceError
-    from ..sources.postgres import PostgresSettings, _error_text, parse_ref
+    from ..sources.postgres import PostgresSettings, _error_text, parse_ref, read_only_connection
 
     conninfo, _table = parse_ref(ref)
     cfg = PostgresSettings.from_settings(settings)
@@ -280,7 +278,10 @@ def reduce_table(ref: str, settings: Mapping[str, Any], default_sla: Mapping[str
         raise SourceError("reading PostgreSQL needs psycopg: install govgate[postgres]",
                           source=ref) from None
     try:
-        with _snapshot(conninfo, password, cfg.timeout_seconds) as conn:
+        # Every query in one snapshot; work_mem for this transaction only: the cells' hash
+        # aggregate (one group per signer, window and cell) spills to disk at the 4 MB default.
+        with read_only_connection(conninfo, password=password, timeout=cfg.timeout_seconds,
+                                  snapshot=True, work_mem=WORK_MEM) as conn:
             return _reduce(conn, default_sla, refresh_anchor, pending, requested_since,
                            whole_history)
     except psycopg.OperationalError as exc:
@@ -288,34 +289,6 @@ def reduce_table(ref: str, settings: Mapping[str, Any], default_sla: Mapping[str
                           source=ref) from None
     except psycopg.Error as exc:
         raise SourceError(f"query failed: {_error_text(exc, password)}", source=ref) from None
-
-
-@contextmanager
-def _snapshot(conninfo: str, password: str | None, timeout: float) -> Iterator[Any]:
-    """A read-only ``REPEATABLE READ`` transaction (both queries see one snapshot), in UTC,
-    under the statement timeout, with :data:`WORK_MEM`, rolled back at the end."""
-    import psycopg
-
-    kwargs: dict[str, Any] = {"connect_timeout": max(2, math.ceil(timeout)),
-                              "application_name": "govgate"}
-    if password is not None:
-        kwargs["password"] = password
-    conn = psycopg.connect(conninfo, autocommit=False, **kwargs)
-    try:
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        conn.read_only = True
-        # work_mem for this transaction only: the cells' hash aggregate (NUMERIC sums, one
-        # group per signer, window and cell) spills to disk at the 4 MB default.
-        conn.execute("SELECT set_config('TimeZone', 'UTC', true), "
-                     "set_config('statement_timeout', %s, true), "
-                     "set_config('work_mem', %s, true)",
-                     (f"{math.ceil(timeout * 1000)}ms", WORK_MEM))
-        yield conn
-    finally:
-        try:
-            conn.rollback()
-        finally:
-            conn.close()
 
 
 def _reduce(conn: Any, default_sla: Mapping[str, int], refresh_anchor: datetime | None,

@@ -203,12 +203,15 @@ def _error_text(exc: Exception, password: str | None) -> str:
 
 
 @contextmanager
-def read_only_connection(conninfo: str, *, password: str | None,
-                         timeout: float) -> Iterator[Any]:
+def read_only_connection(conninfo: str, *, password: str | None, timeout: float,
+                         snapshot: bool = False, work_mem: str | None = None) -> Iterator[Any]:
     """A psycopg connection inside a read-only transaction that is rolled back at the end.
 
     The server itself refuses any write in the transaction, whatever is executed; it also runs in
     UTC (so instants come back with a zero offset) and under a statement timeout.
+
+    :param snapshot: ``REPEATABLE READ``: every query of the transaction sees one snapshot.
+    :param work_mem: ``work_mem`` for this transaction only.
     """
     import psycopg
 
@@ -221,12 +224,14 @@ def read_only_connection(conninfo: str, *, password: str | None,
         kwargs["password"] = password
     conn = psycopg.connect(conninfo, autocommit=False, **kwargs)
     try:
-        with conn.cursor() as cur:
-            # First statement of the transaction, as SET TRANSACTION requires.
-            cur.execute("SET TRANSACTION READ ONLY")
-            cur.execute("SELECT set_config('TimeZone', 'UTC', true), "
-                        "set_config('statement_timeout', %s, true)",
-                        (f"{math.ceil(timeout * 1000)}ms",))
+        if snapshot:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True  # the transaction begins READ ONLY
+        settings = {"TimeZone": "UTC", "statement_timeout": f"{math.ceil(timeout * 1000)}ms"}
+        if work_mem is not None:
+            settings["work_mem"] = work_mem
+        conn.execute("SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+                     [item for pair in settings.items() for item in pair])
         yield conn
     finally:
         try:
