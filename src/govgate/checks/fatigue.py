@@ -11,7 +11,6 @@ evaluation and shared with the promote plugin through :func:`get_history`.
 
 from __future__ import annotations
 
-import sys
 import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..hookspecs import hookimpl
 from ..model import Finding, Severity
+from ..plugins import implemented_only_by
 from ..timeutil import format_instant
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ DOMAIN = "fatigue"
 #: In ``Inputs``: instants from which histories under other thresholds will be asked for (a
 #: review's what-ifs from the month's first day); the built-in history notes its state there.
 CHECKPOINTS = "fatigue.checkpoints"
-_THIS_MODULE = sys.modules[__name__]
 #: Days of history the report sections carry (the heat-map picture shows 28 refreshes).
 PICTURE_DAYS = 28
 
@@ -160,7 +159,7 @@ def classifier_for(hook: pluggy.HookRelay) -> Classifier:
     from ..fatigue.heatmap import classify
 
     caller = hook.govgate_classify_signer
-    if all(impl.plugin is _THIS_MODULE for impl in caller.get_hookimpls()):
+    if implemented_only_by(caller, [__name__]):
         return classify
 
     def via_hook(windows: int, breaches: int, ratio: Decimal | None, previous: str | None,
@@ -224,8 +223,7 @@ def _shared_history(evaluation: Evaluation, log: EventLog, as_of: datetime,
     known[:] = [entry for entry in known if entry[3]() is not None]  # forget the let-go ones
     # The built-in history is causal (a refresh depends on the refreshes before it only), so an
     # earlier as-of is a prefix of a later one's; a plugin's history is reused only as it is.
-    causal = all(impl.plugin is _THIS_MODULE
-                 for impl in hook.govgate_fatigue_history.get_hookimpls())
+    causal = implemented_only_by(hook.govgate_fatigue_history, [__name__])
     base: History | None = None  # a whole built-in history of these events to start from
     for other_hook, at, other_key, ref in known:
         refreshes = ref()

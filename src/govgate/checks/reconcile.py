@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..hookspecs import hookimpl
 from ..model import Finding, GovernanceState, LedgerRecord, Location, Page, Severity
+from ..plugins import implemented_only_by
 from ..recon import artifacts, engine
 from ..recon.episodes import gap_episodes, red_episodes
 from ..recon.loader import load_recon_inputs
@@ -60,10 +61,9 @@ class _Run:
 
         # With the built-in rule alone registered, call it directly: the hook call's own cost
         # was a quarter of replaying a window (one call per metric per window).
-        impls = hook.govgate_compare_metric.get_hookimpls()
         compare: engine.CompareMetric = (
             engine.compare_metric
-            if len(impls) == 1 and impls[0].function is govgate_compare_metric else through_hook)
+            if implemented_only_by(hook.govgate_compare_metric, [__name__]) else through_hook)
 
         # Every row on the schedule's grid (bad input otherwise) before any job is replayed.
         Timeline(recon, {}, evaluation.as_of)

@@ -41,11 +41,9 @@ def opening(config: Config, session: Session, start: datetime, closed: Snapshot)
     reconciliation policy was approved yet, say), the close's versions answer as well.
     """
     from ..documents.snapshots import evaluate_at
-    from ..plugins import DEFAULT_PLUGINS
+    from ..plugins import DEFAULT_PLUGINS, implemented_only_by
 
-    builtin = set(DEFAULT_PLUGINS.values())
-    if all(getattr(impl.plugin, "__name__", None) in builtin
-           for impl in session.pm.hook.govgate_load_inputs.get_hookimpls()):
+    if implemented_only_by(session.pm.hook.govgate_load_inputs, DEFAULT_PLUGINS.values()):
         return _version_at(start, closed)
     try:
         return evaluate_at(config, session.pm, start)

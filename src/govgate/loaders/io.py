@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import SourceError
+from ..plugins import implemented_only_by
 from ..sources.names import source_name
 
 if TYPE_CHECKING:
@@ -21,8 +22,7 @@ _BUILT_IN_SOURCES = frozenset({"govgate.sources.files", "govgate.sources.https",
 def read_ref(config: Config, hook: pluggy.HookRelay, ref: str) -> bytes:
     """The bytes behind ``ref``; a reference no source handles is an error, never empty data."""
     settings = config.section("sources")
-    if "://" not in ref and all(impl.function.__module__ in _BUILT_IN_SOURCES
-                                for impl in hook.govgate_read_source.get_hookimpls()):
+    if "://" not in ref and implemented_only_by(hook.govgate_read_source, _BUILT_IN_SOURCES):
         # A plain path with only the built-in sources registered: the file source is the one
         # that answers (the others take only their own schemes), called without the hook's
         # own cost, which mattered at three files per window of a long schedule.

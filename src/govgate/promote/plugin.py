@@ -8,7 +8,6 @@ from the fatigue history only. Written the way a third-party plugin would be: th
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from ..fatigue.model import PendingAck, Refresh, Thresholds
 from ..hookspecs import hookimpl
 from ..loaders.io import read_ref
 from ..model import Finding, LedgerRecord, Page, Severity
+from ..plugins import implemented_only_by
 from . import rules
 from .inputs import (
     parse_cert_windows,
@@ -51,7 +51,6 @@ __all__ = [
 #: ``Evaluation.cache`` (inputs may be shared by evaluations at several as-of instants).
 DOMAIN = "promote"
 _RESULT = "promote:result"
-_THIS_MODULE = sys.modules[__name__]
 
 
 # -------------------------------------------------------------------------------------------
@@ -191,8 +190,7 @@ def get_promote_result(evaluation: Evaluation) -> PromoteResult | None:
 
 def _only_builtin(caller: pluggy.HookCaller) -> bool:
     """Whether this module's implementation is the hook's only one (none at all is not)."""
-    impls = caller.get_hookimpls()
-    return bool(impls) and all(impl.plugin is _THIS_MODULE for impl in impls)
+    return bool(caller.get_hookimpls()) and implemented_only_by(caller, [__name__])
 
 
 def _missing_policy(evaluation: Evaluation) -> list[Finding]:
