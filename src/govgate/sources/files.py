@@ -41,15 +41,15 @@ def resolve_path(ref: str, base: Path, settings: Mapping[str, Any]) -> Path:
     return path
 
 
-#: The configuration's folder, resolved once while a loader reads many files from it (see
-#: :func:`resolving_once`); None outside such a loader: resolved at every call.
-_RESOLVED_BASES: ContextVar[dict[Any, Any] | None] = ContextVar("resolved_bases", default=None)
+#: Folders (as written) and their real paths, each resolved once while a loader reads many files
+#: (see :func:`resolving_once`); None outside such a loader: resolved at every call.
+_RESOLVED_BASES: ContextVar[dict[str, str] | None] = ContextVar("resolved_bases", default=None)
 
 
 @contextmanager
 def resolving_once() -> Iterator[None]:
-    """Within the block, each base folder is resolved once (a job folder per window reads three
-    files against the same base: resolving it again for every file cost a third of the read)."""
+    """Within the block, each folder is resolved once (a job folder per window reads three files
+    against the same base: resolving every path again cost a third of the read)."""
     token = _RESOLVED_BASES.set({})
     try:
         yield
@@ -88,7 +88,7 @@ def _resolve(base: Path, ref: str) -> Path:
     return Path(candidate)
 
 
-def _real_folder(text: str, cache: dict[Any, Any]) -> str:
+def _real_folder(text: str, cache: dict[str, str]) -> str:
     """The real path of the folder ``text``, each folder on the way resolved once: a new folder
     under a known one costs one ``lstat`` (is it a link?) instead of one per component."""
     real = cache.get(text)
@@ -118,12 +118,9 @@ def _within(path: Path, folder: Path) -> bool:
 
 def _resolved(base: Path) -> Path:
     cache = _RESOLVED_BASES.get()
-    if cache is None:
+    if cache is None or os.name != "posix":
         return base.resolve()
-    resolved = cache.get(base)
-    if resolved is None:
-        resolved = cache[base] = base.resolve()
-    return resolved
+    return Path(_real_folder(os.fspath(base), cache))
 
 
 def kind_of(path: Path, ref: str) -> str | None:
