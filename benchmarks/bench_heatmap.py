@@ -50,13 +50,16 @@ engine within 1.2 x its tool's own heat-map (PostgreSQL: in server CPU).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -247,24 +250,36 @@ def govgate_argv(path: Path) -> list[str]:
             "--format", "json"]  # fmt: skip
 
 
-def postgres_run(path: Path, runs: int) -> float | None:
+@contextlib.contextmanager
+def throwaway_cluster() -> Iterator[tuple[Path, Any, list[str]] | None]:
+    """A PostgreSQL cluster in a temporary folder: the folder, the cluster and a psql command
+    line for it; None when no PostgreSQL is installed."""
     sys.path.insert(0, str(ROOT))
     from tests.support.postgres import PostgresCluster, pg_binaries
 
     if pg_binaries() is None:
-        return None
+        yield None
+        return
     with tempfile.TemporaryDirectory(prefix="gg-bench-") as folder:
         root = Path(folder)
         os.chmod(root, 0o755)  # the cluster may run as the postgres user
         with PostgresCluster.start_in(root) as cluster:
-            script = root / "bench.sql"
-            script.write_text(POSTGRES_SQL, encoding="utf-8")
-            os.chmod(script, 0o644)
-            argv = cluster._cmd(
-                [str(cluster.tools["psql"]), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
-                 str(cluster.socket_dir), "-U", cluster.user, "-d", "postgres", "-f", str(script)]
-            )  # fmt: skip
-            return min(measure(argv, stdin=path)[0] for _ in range(runs))
+            psql = [str(cluster.tools["psql"]), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
+                    str(cluster.socket_dir), "-p", str(cluster.port), "-U", cluster.user,
+                    "-d", "postgres"]  # fmt: skip
+            yield root, cluster, psql
+
+
+def postgres_run(path: Path, runs: int) -> float | None:
+    with throwaway_cluster() as found:
+        if found is None:
+            return None
+        root, cluster, psql = found
+        script = root / "bench.sql"
+        script.write_text(POSTGRES_SQL, encoding="utf-8")
+        os.chmod(script, 0o644)
+        argv = cluster._cmd([*psql, "-f", str(script)])
+        return min(measure(argv, stdin=path)[0] for _ in range(runs))
 
 
 # The seed's view at the benchmark's as-of, refreshed as the seed does it every night.
@@ -302,46 +317,38 @@ def postgres_engine_rows(
 ) -> list[tuple[str, float, float]] | None:
     """PostgreSQL refreshing the seed's view, and ``govgate heatmap`` pushed down, on one table
     loaded once."""
-    sys.path.insert(0, str(ROOT))
-    from tests.support.postgres import PostgresCluster, pg_binaries
-
-    if pg_binaries() is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="gg-bench-") as folder:
-        root = Path(folder)
-        os.chmod(root, 0o755)  # the cluster may run as the postgres user
-        with PostgresCluster.start_in(root) as cluster:
-            load = root / "load.sql"
-            schema = (ROOT / "sql" / "schema.sql").read_text(encoding="utf-8")
-            load.write_text(schema + "\\copy signer_ack_event (ack_event_id, signer_id, "
-                            "owner_route, cert_window_id, request_dt_utc, ack_dt_utc, ack_outcome, "
-                            "sla_target_hours) FROM pstdin WITH (FORMAT csv, HEADER)\n"
-                            "DROP MATERIALIZED VIEW signer_fatigue_heatmap_14d;\n" + SEED_VIEW +
-                            "VACUUM ANALYZE signer_ack_event;\n", encoding="utf-8")
-            os.chmod(load, 0o644)
-            psql = [str(cluster.tools["psql"]), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
-                    str(cluster.socket_dir), "-p", str(cluster.port), "-U", cluster.user,
-                    "-d", "postgres"]  # fmt: skip
-            measure(cluster._cmd([*psql, "-f", str(load)]), stdin=path)
-            project = root / "project"
-            project.mkdir()
-            ref = (f"postgresql:///postgres?host={cluster.socket_dir}&port={cluster.port}"
-                   f"&user={cluster.user}&table=signer_ack_event")
-            (project / "govgate.yaml").write_text(f"fatigue:\n  events: '{ref}'\n",
-                                                  encoding="utf-8")
-            pushed = [sys.executable, "-c", GOVGATE, "-c", str(project / "govgate.yaml"),
-                      "heatmap", "--as-of", AS_OF, "--format", "json"]  # fmt: skip
-            refresh = cluster._cmd(
-                [*psql, "-c", "REFRESH MATERIALIZED VIEW signer_fatigue_heatmap_14d"])
-            # For scale: the seed's aggregate over every row, as the history needs them all.
-            every_row = SEED_VIEW.split(" AS ", 1)[1].split(" WHERE ")[0] + " GROUP BY signer_id"
-            full = cluster._cmd([*psql, "-o", "/dev/null", "-c", every_row])
-            measured = best_interleaved(
-                {"postgresql (seed's view)": (refresh, None),
-                 "govgate push-down": (pushed, env),
-                 "postgresql (view, every row)": (full, None)},
-                runs, server=cluster.data_dir,
-            )  # fmt: skip
+    with throwaway_cluster() as found:
+        if found is None:
+            return None
+        root, cluster, psql = found
+        load = root / "load.sql"
+        schema = (ROOT / "sql" / "schema.sql").read_text(encoding="utf-8")
+        load.write_text(schema + "\\copy signer_ack_event (ack_event_id, signer_id, "
+                        "owner_route, cert_window_id, request_dt_utc, ack_dt_utc, ack_outcome, "
+                        "sla_target_hours) FROM pstdin WITH (FORMAT csv, HEADER)\n"
+                        "DROP MATERIALIZED VIEW signer_fatigue_heatmap_14d;\n" + SEED_VIEW +
+                        "VACUUM ANALYZE signer_ack_event;\n", encoding="utf-8")
+        os.chmod(load, 0o644)
+        measure(cluster._cmd([*psql, "-f", str(load)]), stdin=path)
+        project = root / "project"
+        project.mkdir()
+        ref = (f"postgresql:///postgres?host={cluster.socket_dir}&port={cluster.port}"
+               f"&user={cluster.user}&table=signer_ack_event")
+        (project / "govgate.yaml").write_text(f"fatigue:\n  events: '{ref}'\n",
+                                              encoding="utf-8")
+        pushed = [sys.executable, "-c", GOVGATE, "-c", str(project / "govgate.yaml"),
+                  "heatmap", "--as-of", AS_OF, "--format", "json"]  # fmt: skip
+        refresh = cluster._cmd(
+            [*psql, "-c", "REFRESH MATERIALIZED VIEW signer_fatigue_heatmap_14d"])
+        # For scale: the seed's aggregate over every row, as the history needs them all.
+        every_row = SEED_VIEW.split(" AS ", 1)[1].split(" WHERE ")[0] + " GROUP BY signer_id"
+        full = cluster._cmd([*psql, "-o", "/dev/null", "-c", every_row])
+        measured = best_interleaved(
+            {"postgresql (seed's view)": (refresh, None),
+             "govgate push-down": (pushed, env),
+             "postgresql (view, every row)": (full, None)},
+            runs, server=cluster.data_dir,
+        )  # fmt: skip
     base = measured["postgresql (seed's view)"][0]
     return [(name, wall, wall / base) for name, (wall, _) in measured.items()]
 
