@@ -165,10 +165,10 @@ def input_entries(config: Config,
 def _digest(rel: str, role: str, file: str, st: os.stat_result | None) -> dict[str, Any]:
     try:
         # A file the loaders read and that is unchanged since: the digest of those bytes.
-        known = digests.known(st if st is not None else os.stat(file))
+        info = st if st is not None else os.stat(file)
+        known = digests.known(info)
         if known is not None:
-            size = (st if st is not None else os.stat(file)).st_size
-            return {"path": rel, "role": role, "size": size, "sha256": known}
+            return {"path": rel, "role": role, "size": info.st_size, "sha256": known}
         with open(file, "rb") as handle:
             # Streamed through a fixed buffer: an event export of many megabytes is not held
             # (and paged in) whole just to be digested.
